@@ -1,0 +1,18 @@
+namespace MailMesh.Ingress.Protocol;
+
+/// <summary>
+/// A mailbox of an SMTP path. The local part is as the client wrote it (quotes included), the
+/// domain is lowercased, and the source route, if any, is dropped (RFC 5321 4.1.1.3 and C).
+/// </summary>
+internal sealed record Mailbox(string LocalPart, string Domain, bool IsAddressLiteral, bool IsQuoted)
+{
+    public override string ToString() => Domain.Length == 0 ? LocalPart : LocalPart + "@" + Domain;
+
+    /// <summary>
+    /// True when the local part names another destination, as the percent hack
+    /// ("user%host@relay"), a bang path ("host!user@relay") or a quoted "user@host" does. A
+    /// later hop may honour such routing, so it is relay, whatever the domain.
+    /// </summary>
+    public bool HasRoutingInLocalPart =>
+        LocalPart.AsSpan().IndexOfAny('%', '!', '@') >= 0;
+}

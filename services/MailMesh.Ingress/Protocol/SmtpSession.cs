@@ -1,0 +1,762 @@
+using System.Buffers;
+using System.Globalization;
+using System.IO.Pipelines;
+using System.Net;
+using System.Text;
+using MailMesh.Ingress.Policy;
+using MailMesh.Ingress.Spooling;
+using MailMesh.Spool;
+using Microsoft.Extensions.Logging;
+
+namespace MailMesh.Ingress.Protocol;
+
+/// <summary>
+/// One SMTP connection, from greeting to close (RFC 5321, with PIPELINING, SIZE, 8BITMIME and
+/// ENHANCEDSTATUSCODES). Replies are buffered while pipelined commands remain in the input and
+/// flushed before the session waits for more (RFC 2920 section 3.1).
+/// </summary>
+internal sealed partial class SmtpSession
+{
+    private const string ImplementationName = "MailMesh";
+
+    private readonly PipeReader _input;
+    private readonly PipeWriter _output;
+    private readonly IPAddress _client;
+    private readonly SessionSettings _settings;
+    private readonly IngressOptions _options;
+    private readonly ILogger _logger;
+    private readonly bool _trusted;
+    private readonly byte[] _line;
+    private readonly List<string> _recipients = [];
+    private readonly HashSet<string> _recipientSet = new(StringComparer.OrdinalIgnoreCase);
+
+    private SessionState _state = SessionState.Connected;
+    private bool _extended;
+    private string _helo = "";
+    private string? _queueId;
+    private string _reversePath = "";
+    private string _body = "";
+    private long _declaredSize;
+    private int _refusedRecipients;
+    private int _errors;
+    private int _lineLength;
+    private bool _needInput;
+    private bool _unflushed;
+    private CancellationTokenSource? _timeout;
+
+    public SmtpSession(PipeReader input, PipeWriter output, IPAddress client, SessionSettings settings)
+    {
+        _input = input;
+        _output = output;
+        _client = client;
+        _settings = settings;
+        _options = settings.Options;
+        _logger = settings.Logger;
+        _trusted = settings.Relay.IsTrusted(client);
+        _line = new byte[_options.MaxCommandLine];
+    }
+
+    private enum LineStatus
+    {
+        Line,
+        TooLong,
+        BareNewline,
+        Closed,
+    }
+
+    /// <summary>Runs the session until QUIT, a fatal error, a timeout, the client leaving or shutdown.</summary>
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        _timeout = timeout;
+        try
+        {
+            Write(new SmtpReply(220, null, $"{_settings.Hostname} ESMTP {ImplementationName}"));
+            while (await NextCommandAsync(stopping).ConfigureAwait(false))
+            {
+                if (_errors >= _options.MaxErrors)
+                {
+                    Write(new SmtpReply(421, "4.7.0", $"{_settings.Hostname} Error: too many errors"));
+                    LogTooManyErrors(_logger, _client);
+                    break;
+                }
+            }
+
+            await FlushAsync().ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            await TryFinalReplyAsync(new SmtpReply(421, "4.3.2",
+                $"{_settings.Hostname} Service shutting down, try again later")).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            LogTimeout(_logger, _client, _state);
+            await TryFinalReplyAsync(new SmtpReply(421, "4.4.2",
+                $"{_settings.Hostname} Error: timeout exceeded")).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            LogConnectionLost(_logger, _client, e.Message);
+        }
+        finally
+        {
+            _timeout = null;
+        }
+    }
+
+    /// <summary>Reads and answers one command; false when the session is over.</summary>
+    private async Task<bool> NextCommandAsync(CancellationToken stopping)
+    {
+        var status = await ReadCommandLineAsync(stopping).ConfigureAwait(false);
+        switch (status)
+        {
+            case LineStatus.Closed:
+                return false;
+            case LineStatus.BareNewline:
+                LogBareNewline(_logger, _client, "command");
+                Write(new SmtpReply(500, "5.5.2",
+                    "Syntax error: bare CR or LF in a command; lines must end with CRLF"));
+                return false;
+            case LineStatus.TooLong:
+                Refuse(new SmtpReply(500, "5.5.2",
+                    $"Syntax error: command line longer than {_options.MaxCommandLine} octets"));
+                return true;
+        }
+
+        var line = _line.AsSpan(0, _lineLength);
+        var verb = CommandTable.ParseVerb(line, out var arguments);
+        LogCommand(_logger, _client, verb);
+        if (CommandTable.Check(verb, _state) is { } outOfOrder)
+        {
+            if (verb == SmtpVerb.Data && _state == SessionState.Mail && _refusedRecipients > 0)
+            {
+                // RFC 2920 3.1: a pipelined DATA after only refused RCPTs gets 554, not 503.
+                outOfOrder = new SmtpReply(554, "5.5.1", "Error: no valid recipients");
+            }
+
+            Refuse(outOfOrder);
+            return true;
+        }
+
+        switch (verb)
+        {
+            case SmtpVerb.Ehlo:
+            case SmtpVerb.Helo:
+                Hello(verb == SmtpVerb.Ehlo, arguments);
+                return true;
+            case SmtpVerb.Mail:
+                Mail(arguments);
+                return true;
+            case SmtpVerb.Rcpt:
+                Recipient(arguments);
+                return true;
+            case SmtpVerb.Data:
+                if (!arguments.IsEmpty)
+                {
+                    Refuse(new SmtpReply(501, "5.5.4", "Syntax: DATA"));
+                    return true;
+                }
+
+                return await DataAsync(stopping).ConfigureAwait(false);
+            case SmtpVerb.Rset:
+                if (!arguments.IsEmpty)
+                {
+                    Refuse(new SmtpReply(501, "5.5.4", "Syntax: RSET"));
+                    return true;
+                }
+
+                ResetTransaction();
+                Write(SmtpReply.Ok());
+                return true;
+            case SmtpVerb.Noop:
+                Write(SmtpReply.Ok());
+                return true;
+            case SmtpVerb.Quit:
+                Write(new SmtpReply(221, "2.0.0", "Bye"));
+                return false;
+            case SmtpVerb.Vrfy:
+                // RFC 5321 3.5.3: 252 when the address is not verified but mail to it is tried.
+                Write(new SmtpReply(252, "2.5.0",
+                    "Not verified; send mail and delivery will be attempted"));
+                return true;
+            case SmtpVerb.Help:
+                Write(new SmtpReply(214, "2.0.0",
+                    "Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP"));
+                return true;
+            case SmtpVerb.NotImplemented:
+                Refuse(new SmtpReply(502, "5.5.1", "Error: command not implemented"));
+                return true;
+            default:
+                Refuse(new SmtpReply(500, "5.5.1", "Error: command not recognized"));
+                return true;
+        }
+    }
+
+    private void Hello(bool extended, ReadOnlySpan<byte> arguments)
+    {
+        var name = arguments.Trim((byte)' ');
+        if (name.IsEmpty || name.IndexOf((byte)' ') >= 0 || name.IndexOfAnyInRange((byte)0x80, (byte)0xFF) >= 0)
+        {
+            Refuse(new SmtpReply(501, "5.5.4", extended ? "Syntax: EHLO hostname" : "Syntax: HELO hostname"));
+            return;
+        }
+
+        // RFC 5321 4.1.4: EHLO or HELO in a transaction clears it.
+        ResetTransaction();
+        _extended = extended;
+        _helo = Encoding.ASCII.GetString(name);
+        _state = SessionState.Ready;
+        if (!extended)
+        {
+            Write(new SmtpReply(250, null, _settings.Hostname));
+            return;
+        }
+
+        Write(new SmtpReply(250, null, string.Join('\n',
+            _settings.Hostname,
+            "PIPELINING",
+            "SIZE " + _options.MaxMessageSize.ToString(CultureInfo.InvariantCulture),
+            "8BITMIME",
+            "ENHANCEDSTATUSCODES")));
+    }
+
+    private void Mail(ReadOnlySpan<byte> arguments)
+    {
+        if (!TakePrefix(ref arguments, "FROM:"u8))
+        {
+            Refuse(new SmtpReply(501, "5.5.4", "Syntax: MAIL FROM:<address>"));
+            return;
+        }
+
+        var error = PathParser.Parse(arguments, out var mailbox, out var consumed);
+        if (error == PathError.None && mailbox is { Domain.Length: 0 })
+        {
+            error = PathError.Syntax;
+        }
+
+        if (error != PathError.None)
+        {
+            Refuse(PathRefusal(error, "5.1.7", "sender"));
+            return;
+        }
+
+        long size = 0;
+        var body = "";
+        foreach (var (keyword, value) in new ParameterReader(arguments[consumed..]))
+        {
+            if (keyword.IsEmpty)
+            {
+                Refuse(new SmtpReply(501, "5.5.4", "Syntax error in MAIL parameters"));
+                return;
+            }
+
+            if (_extended && Ascii.EqualsIgnoreCase(keyword, "SIZE"u8))
+            {
+                if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out size))
+                {
+                    Refuse(new SmtpReply(501, "5.5.4", "Syntax: SIZE=<octets>"));
+                    return;
+                }
+            }
+            else if (_extended && Ascii.EqualsIgnoreCase(keyword, "BODY"u8))
+            {
+                if (Ascii.EqualsIgnoreCase(value, "7BIT"u8))
+                {
+                    body = "7BIT";
+                }
+                else if (Ascii.EqualsIgnoreCase(value, "8BITMIME"u8))
+                {
+                    body = "8BITMIME";
+                }
+                else
+                {
+                    Refuse(new SmtpReply(501, "5.5.4", "Syntax: BODY=7BIT or BODY=8BITMIME"));
+                    return;
+                }
+            }
+            else
+            {
+                Refuse(new SmtpReply(555, "5.5.4", "Error: MAIL parameter not recognized"));
+                return;
+            }
+        }
+
+        if (size > _options.MaxMessageSize)
+        {
+            Refuse(new SmtpReply(552, "5.3.4", "Message size exceeds fixed limit of "
+                + _options.MaxMessageSize.ToString(CultureInfo.InvariantCulture) + " octets"));
+            return;
+        }
+
+        _reversePath = mailbox?.ToString() ?? "";
+        _body = body;
+        _declaredSize = size;
+        _queueId = _settings.QueueIds.Next();
+        _state = SessionState.Mail;
+        Write(new SmtpReply(250, "2.1.0", "Ok"));
+    }
+
+    private void Recipient(ReadOnlySpan<byte> arguments)
+    {
+        if (!TakePrefix(ref arguments, "TO:"u8))
+        {
+            RefuseRecipient(new SmtpReply(501, "5.5.4", "Syntax: RCPT TO:<address>"));
+            return;
+        }
+
+        var error = PathParser.Parse(arguments, out var mailbox, out var consumed);
+        if (error == PathError.None && mailbox is null)
+        {
+            error = PathError.Syntax;
+        }
+
+        if (error != PathError.None)
+        {
+            RefuseRecipient(PathRefusal(error, "5.1.3", "recipient"));
+            return;
+        }
+
+        if (!arguments[consumed..].Trim((byte)' ').IsEmpty)
+        {
+            RefuseRecipient(new SmtpReply(555, "5.5.4", "Error: RCPT parameter not recognized"));
+            return;
+        }
+
+        var address = mailbox!.ToString();
+        if (!MayReceive(mailbox))
+        {
+            LogRelayDenied(_logger, _queueId, _client, address);
+            RefuseRecipient(new SmtpReply(554, "5.7.1", $"<{address}>: Relay access denied"));
+            return;
+        }
+
+        if (_recipientSet.Count >= _options.MaxRecipients && !_recipientSet.Contains(address))
+        {
+            RefuseRecipient(new SmtpReply(452, "4.5.3", "Error: too many recipients"));
+            return;
+        }
+
+        if (_recipientSet.Add(address))
+        {
+            _recipients.Add(address);
+        }
+
+        _state = SessionState.Recipients;
+        Write(new SmtpReply(250, "2.1.5", "Ok"));
+    }
+
+    /// <summary>
+    /// Relay control, as Postfix's reject_unauth_destination: an accepted domain with no routing
+    /// in the local part takes mail from anyone; anything else needs a trusted client.
+    /// RFC 5321 4.5.1: &lt;Postmaster&gt; is always accepted.
+    /// </summary>
+    private bool MayReceive(Mailbox mailbox)
+    {
+        if (mailbox.Domain.Length == 0)
+        {
+            return true;
+        }
+
+        if (_trusted)
+        {
+            return true;
+        }
+
+        return !mailbox.IsAddressLiteral
+            && !mailbox.HasRoutingInLocalPart
+            && _settings.Relay.IsAcceptedDomain(mailbox.Domain);
+    }
+
+    private static SmtpReply PathRefusal(PathError error, string status, string role) => error switch
+    {
+        PathError.TooLong => new SmtpReply(501, status, "Path too long: at most 256 octets"),
+        // RFC 6531 3.7.4.1: an address that is not ASCII needs SMTPUTF8, which is not offered.
+        PathError.NonAscii => new SmtpReply(553, "5.6.7",
+            $"Non-ASCII {role} address needs SMTPUTF8, which is not supported"),
+        _ => new SmtpReply(501, status, $"Bad {role} address syntax"),
+    };
+
+    private async Task<bool> DataAsync(CancellationToken stopping)
+    {
+        var arrivedAt = _settings.Time.GetUtcNow();
+        var queueId = _queueId!;
+        using var buffer = new MessageBuffer(_settings.Budget);
+        var receiver = new MessageReceiver(buffer, _options.MaxMessageSize, _options.MaxTextLine);
+        if (_declaredSize > 0)
+        {
+            // The client said how big the message is: take the room at once, not by doubling.
+            buffer.Reserve((int)Math.Min(_declaredSize + 4096, _options.MaxMessageSize + 4096L));
+        }
+
+        receiver.AddOwn(Encoding.ASCII.GetBytes(ReceivedHeader(queueId, arrivedAt)));
+        if (_trusted)
+        {
+            receiver.HeadersEnding = () => AddMissingHeaders(receiver, queueId, arrivedAt);
+        }
+
+        Write(new SmtpReply(354, null, "End data with <CR><LF>.<CR><LF>"));
+        var status = await ReadDataAsync(receiver, stopping).ConfigureAwait(false);
+        if (status == DataLineStatus.BareNewline)
+        {
+            LogBareNewline(_logger, _client, "message content");
+            Write(new SmtpReply(554, "5.6.0",
+                "Message refused: bare CR or LF in message content; lines must end with CRLF"));
+            return false;
+        }
+
+        if (status != DataLineStatus.End)
+        {
+            return false;
+        }
+
+        var reply = Judge(receiver);
+        if (reply is null)
+        {
+            var message = new IncomingMessage(queueId, _reversePath, _recipients.ToArray(), buffer.Memory,
+                arrivedAt, _client.ToString(), _helo, _body);
+
+            // Not tied to shutdown: a message whose content has arrived is spooled or refused,
+            // within the confirm deadline, never abandoned half-published.
+            reply = await _settings.Spool.StoreAsync(message, CancellationToken.None).ConfigureAwait(false);
+            if (reply.Value.Code == 250)
+            {
+                LogAccepted(_logger, queueId, receiver.MessageId, _client, _reversePath,
+                    _recipients.Count, receiver.Size);
+            }
+        }
+        else
+        {
+            LogRefusedMessage(_logger, queueId, _client, reply.Value.ToString());
+        }
+
+        if (reply.Value.IsError)
+        {
+            _errors++;
+        }
+
+        Write(reply.Value);
+        ResetTransaction();
+        return true;
+    }
+
+    private SmtpReply? Judge(MessageReceiver receiver)
+    {
+        if (receiver.TooBig)
+        {
+            return new SmtpReply(552, "5.3.4", "Message size exceeds fixed limit of "
+                + _options.MaxMessageSize.ToString(CultureInfo.InvariantCulture) + " octets");
+        }
+
+        if (receiver.LineTooLong)
+        {
+            return new SmtpReply(500, "5.5.2", "Message refused: a text line is longer than "
+                + _options.MaxTextLine.ToString(CultureInfo.InvariantCulture) + " octets");
+        }
+
+        if (receiver.ReceivedHeaders > _options.MaxReceivedHeaders)
+        {
+            return new SmtpReply(554, "5.4.6", "Too many Received headers: mail loop detected");
+        }
+
+        if (receiver.OutOfMemory)
+        {
+            return new SmtpReply(452, "4.3.1", "Insufficient system storage, try again later");
+        }
+
+        return null;
+    }
+
+    private string ReceivedHeader(string queueId, DateTimeOffset arrivedAt)
+    {
+        // RFC 5321 4.4; "with" names the protocol as RFC 3848 lists them. One recipient is
+        // named in "for"; more are not, so they do not learn of each other.
+        var header = new StringBuilder(256);
+        header.Append("Received: from ").Append(Printable(_helo)).Append(" ([")
+            .Append(_client.ToString()).Append("])\r\n\tby ").Append(_settings.Hostname)
+            .Append(" (").Append(ImplementationName).Append(") with ").Append(_extended ? "ESMTP" : "SMTP")
+            .Append(" id ").Append(queueId);
+        if (_recipients.Count == 1)
+        {
+            header.Append("\r\n\tfor <").Append(_recipients[0]).Append('>');
+        }
+
+        header.Append("; ").Append(FormatDate(arrivedAt)).Append("\r\n");
+        return header.ToString();
+    }
+
+    private void AddMissingHeaders(MessageReceiver receiver, string queueId, DateTimeOffset arrivedAt)
+    {
+        // As Postfix's cleanup does for local submissions: a message from a trusted client
+        // gets the Message-ID and Date that RFC 5322 3.6 requires when it lacks them.
+        if (!receiver.HasMessageId)
+        {
+            receiver.AddOwn(Encoding.ASCII.GetBytes($"Message-ID: <{queueId}@{_settings.Hostname}>\r\n"));
+        }
+
+        if (!receiver.HasDate)
+        {
+            receiver.AddOwn(Encoding.ASCII.GetBytes($"Date: {FormatDate(arrivedAt)}\r\n"));
+        }
+    }
+
+    private static string FormatDate(DateTimeOffset time) =>
+        time.ToUniversalTime().ToString("ddd, dd MMM yyyy HH:mm:ss '+0000'", CultureInfo.InvariantCulture);
+
+    /// <summary>The HELO name as it may appear in a header: printable, no parentheses, bounded.</summary>
+    private static string Printable(string name)
+    {
+        var text = name.Length > 255 ? name[..255] : name;
+        return string.Create(text.Length, text, (span, source) =>
+        {
+            for (var i = 0; i < source.Length; i++)
+            {
+                var c = source[i];
+                span[i] = c > ' ' && c < 127 && c != '(' && c != ')' && c != '\\' ? c : '?';
+            }
+        });
+    }
+
+    private void ResetTransaction()
+    {
+        _recipients.Clear();
+        _recipientSet.Clear();
+        _reversePath = "";
+        _body = "";
+        _declaredSize = 0;
+        _queueId = null;
+        _refusedRecipients = 0;
+        if (_state != SessionState.Connected)
+        {
+            _state = SessionState.Ready;
+        }
+    }
+
+    private void RefuseRecipient(SmtpReply reply)
+    {
+        _refusedRecipients++;
+        Refuse(reply);
+    }
+
+    private void Refuse(SmtpReply reply)
+    {
+        _errors++;
+        LogRefused(_logger, _queueId, _client, reply.ToString());
+        Write(reply);
+    }
+
+    private static bool TakePrefix(ref ReadOnlySpan<byte> arguments, ReadOnlySpan<byte> prefix)
+    {
+        if (arguments.Length < prefix.Length || !Ascii.EqualsIgnoreCase(arguments[..prefix.Length], prefix))
+        {
+            return false;
+        }
+
+        // RFC 5321 wants no space after the colon; so many clients send one that Postfix
+        // accepts it, and so does MailMesh.
+        arguments = arguments[prefix.Length..].TrimStart((byte)' ');
+        return true;
+    }
+
+    private async Task<LineStatus> ReadCommandLineAsync(CancellationToken stopping)
+    {
+        var discarding = false;
+        while (true)
+        {
+            var result = await ReadAsync(_options.CommandTimeout, stopping).ConfigureAwait(false);
+            var buffer = result.Buffer;
+            var lf = buffer.PositionOf((byte)'\n');
+            if (lf is null)
+            {
+                if (result.IsCompleted)
+                {
+                    _input.AdvanceTo(buffer.End);
+                    return LineStatus.Closed;
+                }
+
+                if (buffer.Length <= _options.MaxCommandLine)
+                {
+                    _input.AdvanceTo(buffer.Start, buffer.End);
+                    _needInput = true;
+                    continue;
+                }
+
+                // Too long already: drop what has come, except a CR that may start the CRLF.
+                var drop = EndsWith(buffer, (byte)'\r') ? buffer.Slice(0, buffer.Length - 1) : buffer;
+                if (drop.PositionOf((byte)'\r') is not null)
+                {
+                    return LineStatus.BareNewline;
+                }
+
+                discarding = true;
+                _input.AdvanceTo(drop.End, buffer.End);
+                _needInput = true;
+                continue;
+            }
+
+            var line = buffer.Slice(0, lf.Value);
+            var next = buffer.GetPosition(1, lf.Value);
+            if (line.IsEmpty || !EndsWith(line, (byte)'\r'))
+            {
+                return LineStatus.BareNewline;
+            }
+
+            var content = line.Slice(0, line.Length - 1);
+            if (content.PositionOf((byte)'\r') is not null)
+            {
+                return LineStatus.BareNewline;
+            }
+
+            // The buffer belongs to the pipe again after AdvanceTo: copy the line out first.
+            var tooLong = discarding || line.Length + 1 > _options.MaxCommandLine;
+            if (!tooLong)
+            {
+                content.CopyTo(_line);
+                _lineLength = (int)content.Length;
+            }
+
+            _input.AdvanceTo(next);
+            return tooLong ? LineStatus.TooLong : LineStatus.Line;
+        }
+    }
+
+    private async Task<DataLineStatus?> ReadDataAsync(MessageReceiver receiver, CancellationToken stopping)
+    {
+        // A line is handed over in parts once this much of it has come without its LF, so a
+        // long line never makes the input buffer grow without bound.
+        var partialThreshold = Math.Max(_options.MaxTextLine, 8192);
+        while (true)
+        {
+            var result = await ReadAsync(_options.DataBlockTimeout, stopping).ConfigureAwait(false);
+            var reader = new SequenceReader<byte>(result.Buffer);
+            while (reader.TryReadTo(out ReadOnlySequence<byte> line, (byte)'\n'))
+            {
+                var status = receiver.AcceptLine(line);
+                if (status != DataLineStatus.More)
+                {
+                    _input.AdvanceTo(reader.Position);
+                    return status;
+                }
+            }
+
+            var rest = reader.UnreadSequence;
+            if (rest.Length >= partialThreshold)
+            {
+                var part = EndsWith(rest, (byte)'\r') ? rest.Slice(0, rest.Length - 1) : rest;
+                if (receiver.AcceptPartial(part) == DataLineStatus.BareNewline)
+                {
+                    return DataLineStatus.BareNewline;
+                }
+
+                reader.Advance(part.Length);
+            }
+
+            _input.AdvanceTo(reader.Position, result.Buffer.End);
+            _needInput = true;
+            if (result.IsCompleted)
+            {
+                return null;
+            }
+        }
+    }
+
+    private static bool EndsWith(ReadOnlySequence<byte> sequence, byte value) =>
+        !sequence.IsEmpty && sequence.Slice(sequence.Length - 1).FirstSpan[0] == value;
+
+    /// <summary>
+    /// Returns what input is buffered; waits (flushing replies first) only when all of it has
+    /// been examined, so pipelined commands are answered in one write.
+    /// </summary>
+    private async ValueTask<ReadResult> ReadAsync(TimeSpan timeout, CancellationToken stopping)
+    {
+        if (!_needInput && _input.TryRead(out var buffered))
+        {
+            return buffered;
+        }
+
+        await FlushAsync().ConfigureAwait(false);
+        _needInput = false;
+        var limit = _timeout!;
+        limit.CancelAfter(timeout);
+        var result = await _input.ReadAsync(limit.Token).ConfigureAwait(false);
+        if (!limit.TryReset())
+        {
+            stopping.ThrowIfCancellationRequested();
+            throw new OperationCanceledException(limit.Token);
+        }
+
+        return result;
+    }
+
+    private void Write(SmtpReply reply)
+    {
+        var lines = reply.Text.Split('\n');
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var separator = i == lines.Length - 1 ? ' ' : '-';
+            var text = reply.Status is null || reply.Code == 220
+                ? $"{reply.Code}{separator}{lines[i]}\r\n"
+                : $"{reply.Code}{separator}{reply.Status} {lines[i]}\r\n";
+            var span = _output.GetSpan(text.Length);
+            var written = Encoding.ASCII.GetBytes(text, span);
+            _output.Advance(written);
+        }
+
+        _unflushed = true;
+    }
+
+    private async ValueTask FlushAsync()
+    {
+        if (_unflushed)
+        {
+            _unflushed = false;
+            await _output.FlushAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task TryFinalReplyAsync(SmtpReply reply)
+    {
+        try
+        {
+            Write(reply);
+            await FlushAsync().ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+            // The client is gone already.
+        }
+    }
+
+    [LoggerMessage(EventId = 300, Level = LogLevel.Information,
+        Message = "{QueueId}: accepted message-id={MessageId} client={Client} from=<{ReversePath}> "
+            + "recipients={Recipients} size={Size}")]
+    private static partial void LogAccepted(ILogger logger, string queueId, string? messageId,
+        IPAddress client, string reversePath, int recipients, long size);
+
+    [LoggerMessage(EventId = 301, Level = LogLevel.Debug, Message = "{Client}: {Verb}")]
+    private static partial void LogCommand(ILogger logger, IPAddress client, SmtpVerb verb);
+
+    [LoggerMessage(EventId = 302, Level = LogLevel.Debug, Message = "{QueueId}: {Client} refused: {Reply}")]
+    private static partial void LogRefused(ILogger logger, string? queueId, IPAddress client, string reply);
+
+    [LoggerMessage(EventId = 303, Level = LogLevel.Information,
+        Message = "{QueueId}: message from {Client} refused: {Reply}")]
+    private static partial void LogRefusedMessage(ILogger logger, string queueId, IPAddress client, string reply);
+
+    [LoggerMessage(EventId = 304, Level = LogLevel.Warning,
+        Message = "{Client}: bare CR or LF in {Where}; connection closed")]
+    private static partial void LogBareNewline(ILogger logger, IPAddress client, string where);
+
+    [LoggerMessage(EventId = 305, Level = LogLevel.Information,
+        Message = "{QueueId}: relay denied for {Client} to <{Recipient}>")]
+    private static partial void LogRelayDenied(ILogger logger, string? queueId, IPAddress client, string recipient);
+
+    [LoggerMessage(EventId = 306, Level = LogLevel.Information, Message = "{Client}: timeout in state {State}")]
+    private static partial void LogTimeout(ILogger logger, IPAddress client, SessionState state);
+
+    [LoggerMessage(EventId = 307, Level = LogLevel.Information, Message = "{Client}: too many errors")]
+    private static partial void LogTooManyErrors(ILogger logger, IPAddress client);
+
+    [LoggerMessage(EventId = 308, Level = LogLevel.Debug, Message = "{Client}: connection lost: {Reason}")]
+    private static partial void LogConnectionLost(ILogger logger, IPAddress client, string reason);
+}

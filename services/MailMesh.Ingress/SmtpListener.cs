@@ -1,0 +1,142 @@
+using System.Collections.Concurrent;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using MailMesh.Hosting;
+using MailMesh.Ingress.Policy;
+using MailMesh.Ingress.Protocol;
+using MailMesh.Ingress.Spooling;
+using MailMesh.Spool;
+using Microsoft.Extensions.Options;
+
+namespace MailMesh.Ingress;
+
+/// <summary>
+/// Accepts SMTP connections and runs a session for each, within the limits on connections in
+/// all and per client address. On shutdown it stops accepting and lets every session end
+/// (idle ones are told 421; one spooling a message finishes it).
+/// </summary>
+internal sealed partial class SmtpListener(
+    IOptions<IngressOptions> options,
+    IOptions<MailMeshOptions> mailMesh,
+    RelayPolicy relay,
+    IMessageSpool spool,
+    QueueIdGenerator queueIds,
+    TimeProvider time,
+    ILogger<SmtpListener> logger) : BackgroundService
+{
+    private readonly IngressOptions _options = options.Value;
+    private readonly ConcurrentDictionary<IPAddress, int> _perClient = new();
+    private readonly ConcurrentDictionary<Task, bool> _sessions = new();
+    private readonly TaskCompletionSource<IPEndPoint> _bound = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _connections;
+
+    /// <summary>The address actually bound, once listening (port 0 picks a free one).</summary>
+    public Task<IPEndPoint> Bound => _bound.Task;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var settings = new SessionSettings(_options, mailMesh.Value.Hostname, relay, spool,
+            new BufferBudget(_options.MaxBufferedBytes), queueIds, time, logger);
+        var endpoint = new IPEndPoint(IPAddress.Parse(_options.Address), _options.Port);
+        using var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            socket.Bind(endpoint);
+            socket.Listen(512);
+        }
+        catch (SocketException e)
+        {
+            _bound.TrySetException(e);
+            throw;
+        }
+
+        var bound = (IPEndPoint)socket.LocalEndPoint!;
+        _bound.TrySetResult(bound);
+        LogListening(logger, bound);
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                var client = await socket.AcceptAsync(stoppingToken).ConfigureAwait(false);
+                var task = RunSessionAsync(client, settings, stoppingToken);
+                _sessions.TryAdd(task, true);
+                _ = task.ContinueWith(t => _sessions.TryRemove(t, out _), TaskScheduler.Default);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutdown: stop accepting.
+        }
+
+        await Task.WhenAll(_sessions.Keys).ConfigureAwait(false);
+    }
+
+    private async Task RunSessionAsync(Socket socket, SessionSettings settings, CancellationToken stopping)
+    {
+        await Task.Yield();
+        var address = ((IPEndPoint)socket.RemoteEndPoint!).Address;
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+
+        var total = Interlocked.Increment(ref _connections);
+        var fromClient = _perClient.AddOrUpdate(address, 1, (_, count) => count + 1);
+        try
+        {
+            socket.NoDelay = true;
+            await using var stream = new NetworkStream(socket, ownsSocket: true);
+            if (total > _options.MaxConnections || fromClient > _options.MaxConnectionsPerClient)
+            {
+                // RFC 5321 3.8: a server that will not serve a client may say 421 and close.
+                LogTooManyConnections(logger, address, total, fromClient);
+                var text = total > _options.MaxConnections
+                    ? $"421 4.3.2 {settings.Hostname} Service busy: too many connections, try again later\r\n"
+                    : $"421 4.7.0 {settings.Hostname} Too many connections from {address}, try again later\r\n";
+                await stream.WriteAsync(Encoding.ASCII.GetBytes(text), stopping).ConfigureAwait(false);
+                return;
+            }
+
+            var input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, leaveOpen: true));
+            var output = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
+            var session = new SmtpSession(input, output, address, settings);
+            await session.RunAsync(stopping).ConfigureAwait(false);
+            await input.CompleteAsync().ConfigureAwait(false);
+            await output.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException
+            or ObjectDisposedException)
+        {
+            LogSessionEnded(logger, address, e.Message);
+        }
+        catch (Exception e)
+        {
+            // A fault in one session must cost that session only.
+            LogSessionFailed(logger, e, address);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _connections);
+            if (_perClient.AddOrUpdate(address, 0, (_, count) => count - 1) <= 0)
+            {
+                _perClient.TryRemove(new KeyValuePair<IPAddress, int>(address, 0));
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "SMTP listening on {Endpoint}")]
+    private static partial void LogListening(ILogger logger, IPEndPoint endpoint);
+
+    [LoggerMessage(EventId = 401, Level = LogLevel.Warning,
+        Message = "{Client}: refused, {Total} connections in all, {FromClient} from this client")]
+    private static partial void LogTooManyConnections(ILogger logger, IPAddress client, int total, int fromClient);
+
+    [LoggerMessage(EventId = 402, Level = LogLevel.Debug, Message = "{Client}: session ended: {Reason}")]
+    private static partial void LogSessionEnded(ILogger logger, IPAddress client, string reason);
+
+    [LoggerMessage(EventId = 403, Level = LogLevel.Error, Message = "{Client}: session failed")]
+    private static partial void LogSessionFailed(ILogger logger, Exception exception, IPAddress client);
+}
