@@ -28,6 +28,23 @@ public sealed partial class SpoolPublisher(
     public bool IsReady => _link is { IsOpen: true, BlockedReason: null };
 
     /// <summary>
+    /// Connects and declares the topology now rather than at the first publish; false when the
+    /// broker cannot be reached (publishing will try again).
+    /// </summary>
+    public async Task<bool> TryConnectAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ConnectAsync(cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (SpoolUnavailableException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
     /// Publishes one spool message and waits for its confirm. Throws
     /// <see cref="SpoolFullException"/> when the spool is at its length limit and
     /// <see cref="SpoolUnavailableException"/> for every other way the message was not spooled.

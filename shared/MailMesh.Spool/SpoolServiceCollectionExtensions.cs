@@ -16,6 +16,7 @@ public static class SpoolServiceCollectionExtensions
         services.AddSingleton(sp => new SpoolTopology(sp.GetRequiredService<IOptions<SpoolOptions>>().Value));
         services.AddSingleton(sp => new QueueIdGenerator(sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<SpoolPublisher>();
+        services.AddHostedService<SpoolConnector>();
         services.TryAddSingleton(TimeProvider.System);
         return services;
     }

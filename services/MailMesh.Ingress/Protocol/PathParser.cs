@@ -124,6 +124,11 @@ internal static class PathParser
     private static bool ParseMailbox(ReadOnlySpan<byte> text, out Mailbox? mailbox)
     {
         mailbox = null;
+        if (text.IsEmpty)
+        {
+            return false;
+        }
+
         int at;
         bool quoted;
         if (text[0] == (byte)'"')
