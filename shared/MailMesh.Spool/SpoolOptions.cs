@@ -15,6 +15,8 @@ public sealed class SpoolOptions
     /// Messages the spool queue holds before the broker refuses more (the ingress then answers
     /// 452 4.3.1). Default 1,000,000.
     /// </summary>
+    // Limitation: a quorum queue starts refusing only once a publish has taken it past the
+    // limit, so the spool may hold one message more than this before the first 452.
     [Range(1, int.MaxValue)]
     public int MaxLength { get; set; } = 1_000_000;
 
