@@ -386,7 +386,9 @@ internal sealed partial class SmtpSession
         if (_declaredSize > 0)
         {
             // The client said how big the message is: take the room at once, not by doubling.
-            buffer.Reserve((int)Math.Min(_declaredSize + 4096, _options.MaxMessageSize + 4096L));
+            // Only up to a bound: a declared size is a promise, and clients that declare much
+            // and send nothing must not hold the shared budget.
+            buffer.Reserve((int)Math.Min(_declaredSize + 4096, 1024 * 1024));
         }
 
         receiver.AddOwn(Encoding.ASCII.GetBytes(ReceivedHeader(queueId, arrivedAt)));
