@@ -14,8 +14,8 @@ public static class IngressServiceCollectionExtensions
         services.AddOptions<IngressOptions>().BindConfiguration(IngressOptions.SectionName)
             .PostConfigure(options => ApplyListDefaults(options, configuration.GetSection(IngressOptions.SectionName)))
             .ValidateDataAnnotations()
-            .Validate(IsValid, "MailMesh:Ingress has an invalid address or network")
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<IngressOptions>, IngressOptionsValidator>();
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<IngressOptions>>().Value;
@@ -49,18 +49,5 @@ public static class IngressServiceCollectionExtensions
         }
 
         return section.Value is null ? [.. defaults] : [];
-    }
-
-    private static bool IsValid(IngressOptions options)
-    {
-        try
-        {
-            _ = new RelayPolicy(options.TrustedNetworks ?? [], options.AcceptedDomains ?? []);
-            return System.Net.IPAddress.TryParse(options.Address, out _);
-        }
-        catch (FormatException)
-        {
-            return false;
-        }
     }
 }

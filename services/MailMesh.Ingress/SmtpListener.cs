@@ -44,6 +44,12 @@ internal sealed partial class SmtpListener(
         try
         {
             socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            if (endpoint.Address.Equals(IPAddress.IPv6Any))
+            {
+                // "::" serves IPv4 clients too, as ::ffff:a.b.c.d (mapped back for the rules).
+                socket.DualMode = true;
+            }
+
             socket.Bind(endpoint);
             socket.Listen(512);
         }

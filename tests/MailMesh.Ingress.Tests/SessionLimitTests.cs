@@ -59,6 +59,15 @@ public class SessionLimitTests
         Assert.Contains("MaxRecipients", error.Message);
     }
 
+    [Theory]
+    [InlineData("MailMesh:Ingress:TrustedNetworks:0", "10.0.0.0/33", "invalid prefix length")]
+    [InlineData("MailMesh:Ingress:Address", "localhost", "is not an IP address")]
+    public async Task BadSetting_FailsAtStartup_NamingIt(string key, string value, string message)
+    {
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => IngressServer.StartAsync(s => s[key] = value));
+        Assert.Contains(message, error.Message);
+    }
+
     [Fact]
     public async Task DeclaredSize_OverLimit_Is552AtMail()
     {
