@@ -43,7 +43,7 @@ public sealed class IngressOptions
     [Range(512, 65536)]
     public int MaxCommandLine { get; set; } = 512;
 
-    /// <summary>Longest text line of message content, CRLF included. Default 1000 (RFC 5321 4.5.3.1.6).</summary>
+    /// <summary>Longest line of message content, CRLF included. Default 1000 (RFC 5321 4.5.3.1.6).</summary>
     [Range(1000, 1_000_000)]
     public int MaxTextLine { get; set; } = 1000;
 

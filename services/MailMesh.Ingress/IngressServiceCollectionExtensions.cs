@@ -8,11 +8,14 @@ namespace MailMesh.Ingress;
 public static class IngressServiceCollectionExtensions
 {
     /// <summary>Registers the SMTP ingress: options, relay policy, spool writer and listener.</summary>
-    public static IServiceCollection AddMailMeshIngress(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddMailMeshIngress(
+        this IServiceCollection services,
+        IConfiguration configuration)
     {
         services.AddMailMeshSpool();
         services.AddOptions<IngressOptions>().BindConfiguration(IngressOptions.SectionName)
-            .PostConfigure(options => ApplyListDefaults(options, configuration.GetSection(IngressOptions.SectionName)))
+            .PostConfigure(options =>
+                ApplyListDefaults(options, configuration.GetSection(IngressOptions.SectionName)))
             .ValidateDataAnnotations()
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<IngressOptions>, IngressOptionsValidator>();

@@ -29,7 +29,8 @@ internal sealed partial class SmtpListener(
     private readonly IngressOptions _options = options.Value;
     private readonly ConcurrentDictionary<IPAddress, int> _perClient = new();
     private readonly ConcurrentDictionary<Task, bool> _sessions = new();
-    private readonly TaskCompletionSource<IPEndPoint> _bound = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<IPEndPoint> _bound =
+        new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _connections;
 
     /// <summary>The address actually bound, once listening (port 0 picks a free one).</summary>
@@ -101,12 +102,14 @@ internal sealed partial class SmtpListener(
                 LogTooManyConnections(logger, address, total, fromClient);
                 var text = total > _options.MaxConnections
                     ? $"421 4.3.2 {settings.Hostname} Service busy: too many connections, try again later\r\n"
-                    : $"421 4.7.0 {settings.Hostname} Too many connections from {address}, try again later\r\n";
+                    : $"421 4.7.0 {settings.Hostname} Too many connections from {address}, "
+                        + "try again later\r\n";
                 await stream.WriteAsync(Encoding.ASCII.GetBytes(text), stopping).ConfigureAwait(false);
                 return;
             }
 
-            var input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, leaveOpen: true));
+            var input = PipeReader.Create(
+                stream, new StreamPipeReaderOptions(bufferSize: 4096, leaveOpen: true));
             var output = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
             var session = new SmtpSession(input, output, address, settings);
             await session.RunAsync(stopping).ConfigureAwait(false);
@@ -138,7 +141,8 @@ internal sealed partial class SmtpListener(
 
     [LoggerMessage(EventId = 401, Level = LogLevel.Warning,
         Message = "{Client}: refused, {Total} connections in all, {FromClient} from this client")]
-    private static partial void LogTooManyConnections(ILogger logger, IPAddress client, int total, int fromClient);
+    private static partial void LogTooManyConnections(
+        ILogger logger, IPAddress client, int total, int fromClient);
 
     [LoggerMessage(EventId = 402, Level = LogLevel.Debug, Message = "{Client}: session ended: {Reason}")]
     private static partial void LogSessionEnded(ILogger logger, IPAddress client, string reason);

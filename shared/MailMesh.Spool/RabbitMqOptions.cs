@@ -7,7 +7,7 @@ public sealed class RabbitMqOptions
 {
     public const string SectionName = "MailMesh:RabbitMq";
 
-    /// <summary>The broker, as <c>amqp://user:pass@host:5672/vhost</c>. Default: a local broker as guest.</summary>
+    /// <summary>The broker, as <c>amqp://user:pass@host:5672/vhost</c>. Default: local, as guest.</summary>
     [Required]
     public Uri Uri { get; set; } = new("amqp://guest:guest@127.0.0.1:5672/");
 

@@ -13,7 +13,7 @@ public sealed class SpoolTopology(SpoolOptions options)
     /// <summary>Quorum queue of messages waiting for delivery.</summary>
     public string SpoolQueue { get; } = options.QueuePrefix + ".spool";
 
-    /// <summary>Spool messages that could not be handled after the delivery limit, kept for an operator.</summary>
+    /// <summary>Spool messages still not handled at the delivery limit, kept for an operator.</summary>
     public string PoisonQueue { get; } = options.QueuePrefix + ".poison";
 
     public int MaxLength => options.MaxLength;

@@ -62,6 +62,8 @@ public class SessionLimitTests
     [Theory]
     [InlineData("MailMesh:Ingress:TrustedNetworks:0", "10.0.0.0/33", "invalid prefix length")]
     [InlineData("MailMesh:Ingress:Address", "localhost", "is not an IP address")]
+    [InlineData("MailMesh:Hostname", "bad host!", "must be a domain name")]
+    [InlineData("MailMesh:Ingress:MaxMessageSize", "10", "MaxMessageSize")]
     public async Task BadSetting_FailsAtStartup_NamingIt(string key, string value, string message)
     {
         var error = await Assert.ThrowsAnyAsync<Exception>(() => IngressServer.StartAsync(s => s[key] = value));

@@ -17,7 +17,10 @@ internal sealed class RelayPolicy
 
     public RelayPolicy(IEnumerable<string> trustedNetworks, IEnumerable<string> acceptedDomains)
     {
-        _trusted = trustedNetworks.Where(n => !string.IsNullOrWhiteSpace(n)).Select(IpNetwork.Parse).ToArray();
+        _trusted = trustedNetworks
+            .Where(network => !string.IsNullOrWhiteSpace(network))
+            .Select(IpNetwork.Parse)
+            .ToArray();
         foreach (var raw in acceptedDomains)
         {
             var domain = raw.Trim().TrimEnd('.').ToLowerInvariant();

@@ -1,4 +1,7 @@
 using System.Text;
+using Rule = (
+    MailMesh.Ingress.Protocol.SessionState Allowed,
+    System.Func<MailMesh.Ingress.Protocol.SessionState, MailMesh.Ingress.Protocol.SmtpReply> Refusal);
 
 namespace MailMesh.Ingress.Protocol;
 
@@ -8,17 +11,17 @@ namespace MailMesh.Ingress.Protocol;
 /// </summary>
 internal static class CommandTable
 {
-    private static readonly Dictionary<SmtpVerb, (SessionState Allowed, Func<SessionState, SmtpReply> Refusal)>
-        Rules = new()
+    private static readonly Dictionary<SmtpVerb, Rule> Rules = new()
         {
             [SmtpVerb.Helo] = (SessionState.Any, _ => default),
             [SmtpVerb.Ehlo] = (SessionState.Any, _ => default),
             [SmtpVerb.Mail] = (SessionState.Ready, state => state == SessionState.Connected
                 ? new SmtpReply(503, "5.5.1", "Error: send HELO/EHLO first")
                 : new SmtpReply(503, "5.5.1", "Error: nested MAIL command")),
-            [SmtpVerb.Rcpt] = (SessionState.Mail | SessionState.Recipients, state => state == SessionState.Connected
-                ? new SmtpReply(503, "5.5.1", "Error: send HELO/EHLO first")
-                : new SmtpReply(503, "5.5.1", "Error: need MAIL command")),
+            [SmtpVerb.Rcpt] = (SessionState.Mail | SessionState.Recipients, state =>
+                state == SessionState.Connected
+                    ? new SmtpReply(503, "5.5.1", "Error: send HELO/EHLO first")
+                    : new SmtpReply(503, "5.5.1", "Error: need MAIL command")),
             [SmtpVerb.Data] = (SessionState.Recipients, state => state switch
             {
                 SessionState.Connected => new SmtpReply(503, "5.5.1", "Error: send HELO/EHLO first"),
@@ -32,7 +35,7 @@ internal static class CommandTable
             [SmtpVerb.Help] = (SessionState.Any, _ => default),
         };
 
-    /// <summary>Null when <paramref name="verb"/> may be sent in <paramref name="state"/>, else the 503.</summary>
+    /// <summary>Null when <paramref name="verb"/> may come in <paramref name="state"/>; else its 503.</summary>
     public static SmtpReply? Check(SmtpVerb verb, SessionState state)
     {
         if (!Rules.TryGetValue(verb, out var rule) || (rule.Allowed & state) != 0)

@@ -271,7 +271,8 @@ internal static class PathParser
     }
 
     private static bool IsLetDig(byte b) =>
-        (b >= (byte)'a' && b <= (byte)'z') || (b >= (byte)'A' && b <= (byte)'Z') || (b >= (byte)'0' && b <= (byte)'9');
+        (b >= (byte)'a' && b <= (byte)'z') || (b >= (byte)'A' && b <= (byte)'Z')
+        || (b >= (byte)'0' && b <= (byte)'9');
 
     private static bool IsAddressLiteral(ReadOnlySpan<byte> text)
     {

@@ -64,7 +64,7 @@ internal sealed partial class SmtpSession
         Closed,
     }
 
-    /// <summary>Runs the session until QUIT, a fatal error, a timeout, the client leaving or shutdown.</summary>
+    /// <summary>Runs the session until QUIT, a fatal error, a timeout, a hang-up or shutdown.</summary>
     public async Task RunAsync(CancellationToken stopping)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
@@ -196,7 +196,8 @@ internal sealed partial class SmtpSession
     private void Hello(bool extended, ReadOnlySpan<byte> arguments)
     {
         var name = arguments.Trim((byte)' ');
-        if (name.IsEmpty || name.IndexOf((byte)' ') >= 0 || name.IndexOfAnyInRange((byte)0x80, (byte)0xFF) >= 0)
+        if (name.IsEmpty || name.IndexOf((byte)' ') >= 0
+            || name.IndexOfAnyInRange((byte)0x80, (byte)0xFF) >= 0)
         {
             Refuse(new SmtpReply(501, "5.5.4", extended ? "Syntax: EHLO hostname" : "Syntax: HELO hostname"));
             return;
@@ -743,7 +744,8 @@ internal sealed partial class SmtpSession
 
     [LoggerMessage(EventId = 303, Level = LogLevel.Information,
         Message = "{QueueId}: message from {Client} refused: {Reply}")]
-    private static partial void LogRefusedMessage(ILogger logger, string queueId, IPAddress client, string reply);
+    private static partial void LogRefusedMessage(
+        ILogger logger, string queueId, IPAddress client, string reply);
 
     [LoggerMessage(EventId = 304, Level = LogLevel.Warning,
         Message = "{Client}: bare CR or LF in {Where}; connection closed")]
@@ -751,9 +753,11 @@ internal sealed partial class SmtpSession
 
     [LoggerMessage(EventId = 305, Level = LogLevel.Information,
         Message = "{QueueId}: relay denied for {Client} to <{Recipient}>")]
-    private static partial void LogRelayDenied(ILogger logger, string? queueId, IPAddress client, string recipient);
+    private static partial void LogRelayDenied(
+        ILogger logger, string? queueId, IPAddress client, string recipient);
 
-    [LoggerMessage(EventId = 306, Level = LogLevel.Information, Message = "{Client}: timeout in state {State}")]
+    [LoggerMessage(EventId = 306, Level = LogLevel.Information,
+        Message = "{Client}: timeout in state {State}")]
     private static partial void LogTimeout(ILogger logger, IPAddress client, SessionState state);
 
     [LoggerMessage(EventId = 307, Level = LogLevel.Information, Message = "{Client}: too many errors")]

@@ -47,12 +47,14 @@ internal sealed partial class BrokerSpool(
             // Limitation: parts already confirmed stay spooled and are delivered; the client
             // retries the whole message, so those recipients may receive it twice.
             LogNotSpooled(logger, message.QueueId, e.Message);
-            return new SmtpReply(452, "4.3.1", "Insufficient system storage: the spool is full, try again later");
+            return new SmtpReply(452, "4.3.1",
+                "Insufficient system storage: the spool is full, try again later");
         }
         catch (SpoolUnavailableException e)
         {
             LogNotSpooled(logger, message.QueueId, e.Message);
-            return new SmtpReply(451, "4.3.0", "Message not queued: the spool is unavailable, try again later");
+            return new SmtpReply(451, "4.3.0",
+                "Message not queued: the spool is unavailable, try again later");
         }
     }
 

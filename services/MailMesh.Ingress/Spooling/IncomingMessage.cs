@@ -1,7 +1,7 @@
 namespace MailMesh.Ingress.Spooling;
 
 /// <summary>A message whose DATA ended well, ready to be spooled.</summary>
-/// <param name="Content">The message as it will be relayed: MailMesh's headers, then the client's bytes.</param>
+/// <param name="Content">The message to relay: MailMesh's headers, then the client's bytes.</param>
 internal sealed record IncomingMessage(
     string QueueId,
     string ReversePath,

@@ -20,7 +20,7 @@ internal sealed class MessageBuffer(BufferBudget budget) : IDisposable
 
     public ReadOnlySpan<byte> Span => _array.AsSpan(0, _length);
 
-    /// <summary>Makes room for <paramref name="capacity"/> bytes in one step, when the SIZE is known.</summary>
+    /// <summary>Makes room for <paramref name="capacity"/> bytes in one step, when the size is known.</summary>
     public bool Reserve(int capacity) => capacity <= _array.Length || Grow(capacity);
 
     /// <summary>Appends bytes; false when the memory budget refused the room for them.</summary>
