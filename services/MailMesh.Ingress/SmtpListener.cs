@@ -67,7 +67,20 @@ internal sealed partial class SmtpListener(
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                var client = await socket.AcceptAsync(stoppingToken).ConfigureAwait(false);
+                Socket client;
+                try
+                {
+                    client = await socket.AcceptAsync(stoppingToken).ConfigureAwait(false);
+                }
+                catch (SocketException e)
+                {
+                    // Out of file descriptors, or a connection reset before it was accepted:
+                    // the listener carries on; a short pause keeps it from spinning.
+                    LogAcceptFailed(logger, e.SocketErrorCode);
+                    await Task.Delay(TimeSpan.FromMilliseconds(100), time, stoppingToken).ConfigureAwait(false);
+                    continue;
+                }
+
                 var task = RunSessionAsync(client, settings, stoppingToken);
                 _sessions.TryAdd(task, true);
                 _ = task.ContinueWith(t => _sessions.TryRemove(t, out _), TaskScheduler.Default);
@@ -84,7 +97,18 @@ internal sealed partial class SmtpListener(
     private async Task RunSessionAsync(Socket socket, SessionSettings settings, CancellationToken stopping)
     {
         await Task.Yield();
-        var address = ((IPEndPoint)socket.RemoteEndPoint!).Address;
+        IPAddress address;
+        try
+        {
+            address = ((IPEndPoint)socket.RemoteEndPoint!).Address;
+        }
+        catch (SocketException)
+        {
+            // Gone before its session began.
+            socket.Dispose();
+            return;
+        }
+
         if (address.IsIPv4MappedToIPv6)
         {
             address = address.MapToIPv4();
@@ -138,6 +162,9 @@ internal sealed partial class SmtpListener(
 
     [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "SMTP listening on {Endpoint}")]
     private static partial void LogListening(ILogger logger, IPEndPoint endpoint);
+
+    [LoggerMessage(EventId = 404, Level = LogLevel.Warning, Message = "Accepting a connection failed: {Error}")]
+    private static partial void LogAcceptFailed(ILogger logger, SocketError error);
 
     [LoggerMessage(EventId = 401, Level = LogLevel.Warning,
         Message = "{Client}: refused, {Total} connections in all, {FromClient} from this client")]

@@ -96,7 +96,9 @@ public sealed partial class SpoolPublisher(
         }
         catch (PublishException e)
         {
+            // Unroutable: the spool queue is gone (deleted by hand). A new link declares it again.
             keepChannel = true;
+            link.MarkStale();
             throw new SpoolUnavailableException(
                 $"the broker could not route the message to {topology.SpoolQueue}", e);
         }
@@ -251,6 +253,9 @@ public sealed partial class SpoolPublisher(
         }
 
         public bool IsOpen => !_closed && _connection.IsOpen;
+
+        /// <summary>Makes the next publish open a new link (and declare the topology again).</summary>
+        public void MarkStale() => _closed = true;
 
         public string? BlockedReason => _blockedReason;
 

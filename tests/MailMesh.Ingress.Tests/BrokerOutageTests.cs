@@ -118,4 +118,17 @@ public class BrokerOutageTests
 
         Assert.Equal(250, accepted!.Code);
     }
+
+    [Fact]
+    public async Task SpoolQueueDeletedByHand_Is451_ThenDeclaredAgain()
+    {
+        await using var server = await IngressServer.StartAsync();
+        await using var wire = await SmtpWire.GreetedAsync(server.Endpoint);
+        await using var probe = server.Spool();
+        await probe.DeleteQueuesAsync(server.QueuePrefix);
+
+        Assert.StartsWith("451 4.3.0", (await SendAsync(wire, "unroutable")).Text);
+        Assert.Equal(250, (await SendAsync(wire, "declared again")).Code);
+        Assert.Single(await probe.TakeAsync(1));
+    }
 }
