@@ -23,18 +23,35 @@ public static class EnvelopeHeaders
     public const string Body = "mm-body";
     public const string Part = "mm-part";
     public const string Parts = "mm-parts";
+    public const string SmtpUtf8 = "mm-smtputf8";
+    public const string EnvelopeId = "mm-envid";
+    public const string Return = "mm-ret";
 
     private const string RecipientAddress = "address";
+    private const string RecipientNotify = "notify";
+    private const string RecipientOriginal = "orcpt";
 
     public static Dictionary<string, object?> Write(SpoolEnvelope envelope)
     {
         var recipients = new List<object>(envelope.Recipients.Count);
         foreach (var recipient in envelope.Recipients)
         {
-            recipients.Add(new Dictionary<string, object?> { [RecipientAddress] = recipient.Address });
+            var table = new Dictionary<string, object?> { [RecipientAddress] = recipient.Address };
+            if (recipient.Notify is not null)
+            {
+                table[RecipientNotify] = recipient.Notify;
+            }
+
+            if (recipient.OriginalRecipient is not null)
+            {
+                table[RecipientOriginal] = recipient.OriginalRecipient;
+            }
+
+            recipients.Add(table);
         }
 
-        return new Dictionary<string, object?>
+        // Optional fields are left out when unset, so the common message carries only what it uses.
+        var headers = new Dictionary<string, object?>
         {
             [Schema] = SchemaVersion,
             [QueueId] = envelope.QueueId,
@@ -48,6 +65,22 @@ public static class EnvelopeHeaders
             [Part] = envelope.Part,
             [Parts] = envelope.Parts,
         };
+        if (envelope.SmtpUtf8)
+        {
+            headers[SmtpUtf8] = true;
+        }
+
+        if (envelope.EnvelopeId is not null)
+        {
+            headers[EnvelopeId] = envelope.EnvelopeId;
+        }
+
+        if (envelope.Return is not null)
+        {
+            headers[Return] = envelope.Return;
+        }
+
+        return headers;
     }
 
     /// <summary>Reads the envelope back; throws <see cref="FormatException"/> when it cannot.</summary>
@@ -78,7 +111,10 @@ public static class EnvelopeHeaders
                 throw new FormatException($"An entry of {Recipients} is not a table.");
             }
 
-            recipients.Add(new SpoolRecipient(ReadString(table, RecipientAddress)));
+            recipients.Add(new SpoolRecipient(
+                ReadString(table, RecipientAddress),
+                ReadOptionalString(table, RecipientNotify),
+                ReadOptionalString(table, RecipientOriginal)));
         }
 
         return new SpoolEnvelope(
@@ -91,8 +127,14 @@ public static class EnvelopeHeaders
             ReadString(headers, ClientHelo),
             ReadString(headers, Body),
             checked((int)ReadLong(headers, Part)),
-            checked((int)ReadLong(headers, Parts)));
+            checked((int)ReadLong(headers, Parts)),
+            headers.TryGetValue(SmtpUtf8, out var utf8) && utf8 is true,
+            ReadOptionalString(headers, EnvelopeId),
+            ReadOptionalString(headers, Return));
     }
+
+    private static string? ReadOptionalString(IDictionary<string, object?> headers, string name) =>
+        headers.ContainsKey(name) ? ReadString(headers, name) : null;
 
     private static string ReadString(IDictionary<string, object?> headers, string name)
     {

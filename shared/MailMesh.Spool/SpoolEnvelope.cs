@@ -14,6 +14,9 @@ namespace MailMesh.Spool;
 /// <param name="Body">The BODY parameter of MAIL FROM: <c>7BIT</c>, <c>8BITMIME</c> or empty.</param>
 /// <param name="Part">Which of the message's spool messages this is (1-based).</param>
 /// <param name="Parts">How many spool messages the accepted message was split into.</param>
+/// <param name="SmtpUtf8">The client gave SMTPUTF8 (RFC 6531): addresses and headers may be UTF-8.</param>
+/// <param name="EnvelopeId">The RFC 3461 ENVID, decoded from xtext; null when none was given.</param>
+/// <param name="Return">The RFC 3461 RET: <c>FULL</c> or <c>HDRS</c>; null when none was given.</param>
 public sealed record SpoolEnvelope(
     string QueueId,
     string ReversePath,
@@ -24,4 +27,7 @@ public sealed record SpoolEnvelope(
     string ClientHelo,
     string Body,
     int Part,
-    int Parts);
+    int Parts,
+    bool SmtpUtf8 = false,
+    string? EnvelopeId = null,
+    string? Return = null);

@@ -9,14 +9,32 @@ public class EnvelopeHeadersTests
     private static readonly SpoolEnvelope Sample = new(
         "01M8YQ857TE5GSXS",
         "sender@client.test",
-        [new SpoolRecipient("a@example.test"), new SpoolRecipient("\"odd one\"@example.test")],
+        [
+            new SpoolRecipient("a@example.test"),
+            new SpoolRecipient("\"odd one\"@example.test", "SUCCESS,FAILURE", "rfc822;Odd@example.test"),
+            new SpoolRecipient("jörg@exämple.test", "NEVER"),
+        ],
         DateTimeOffset.FromUnixTimeMilliseconds(1_796_000_000_123),
         Attempt: 3,
         "::1",
         "client.test",
         "8BITMIME",
         Part: 2,
-        Parts: 5);
+        Parts: 5,
+        SmtpUtf8: true,
+        EnvelopeId: "QQ314159",
+        Return: "HDRS");
+
+    [Fact]
+    public void Read_WithoutOptionalFields_GivesDefaults()
+    {
+        var plain = Sample with { SmtpUtf8 = false, EnvelopeId = null, Return = null, Recipients = [new("a@b.test")] };
+        var read = EnvelopeHeaders.Read(EnvelopeHeaders.Write(plain));
+        Assert.False(read.SmtpUtf8);
+        Assert.Null(read.EnvelopeId);
+        Assert.Null(read.Return);
+        Assert.Equal(plain.Recipients, read.Recipients);
+    }
 
     [Fact]
     public void Read_WhatWriteWrote_GivesSameEnvelope()
