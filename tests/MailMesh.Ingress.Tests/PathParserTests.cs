@@ -69,11 +69,26 @@ public class PathParserTests
         Assert.Equal("", mailbox!.Domain);
     }
 
-    [Fact]
-    public void Parse_NonAscii_IsReportedAsSuch()
+    [Theory]
+    [InlineData("<jös@example.test>", "jös", "example.test", "example.test")]
+    [InlineData("<user@exämple.test>", "user", "exämple.test", "xn--exmple-cua.test")]
+    [InlineData("<用户@例子.test>", "用户", "例子.test", "xn--fsqu00a.test")]
+    [InlineData("<\"jö s\"@example.test>", "\"jö s\"", "example.test", "example.test")]
+    public void Parse_Utf8Address_IsParsedAndMarked(string path, string local, string domain, string ascii)
     {
-        var bytes = Encoding.UTF8.GetBytes("<jös@example.test>");
-        Assert.Equal(PathError.NonAscii, PathParser.Parse(bytes, out _, out _));
+        Assert.Equal(PathError.None, PathParser.Parse(Encoding.UTF8.GetBytes(path), out var mailbox, out _));
+        Assert.False(mailbox!.IsAscii);
+        Assert.Equal(local, mailbox.LocalPart);
+        Assert.Equal(domain, mailbox.Domain);
+        Assert.Equal(ascii, mailbox.AsciiDomain);
+    }
+
+    [Theory]
+    [InlineData(new byte[] { (byte)'<', 0xC3, (byte)'@', (byte)'x', (byte)'.', (byte)'t', (byte)'>' })]
+    [InlineData(new byte[] { (byte)'<', (byte)'a', (byte)'@', 0xFF, (byte)'.', (byte)'t', (byte)'>' })]
+    public void Parse_InvalidUtf8_IsSyntaxError(byte[] path)
+    {
+        Assert.Equal(PathError.Syntax, PathParser.Parse(path, out _, out _));
     }
 
     [Fact]

@@ -16,6 +16,8 @@ public class SessionSequenceTests(IngressFixture fixture) : IClassFixture<Ingres
         Assert.Contains("250-PIPELINING", reply.Lines);
         Assert.Contains("250-SIZE 26214400", reply.Lines);
         Assert.Contains("250-8BITMIME", reply.Lines);
+        Assert.Contains("250-SMTPUTF8", reply.Lines);
+        Assert.Contains("250-DSN", reply.Lines);
         Assert.Contains("250 ENHANCEDSTATUSCODES", reply.Lines);
     }
 
@@ -111,7 +113,7 @@ public class SessionSequenceTests(IngressFixture fixture) : IClassFixture<Ingres
 
     [Theory]
     [InlineData("RCPT TO:b@example.test", 501, "5.1.3")]
-    [InlineData("RCPT TO:<b@example.test> NOTIFY=NEVER", 555, "5.5.4")]
+    [InlineData("RCPT TO:<b@example.test> FOO=BAR", 555, "5.5.4")]
     [InlineData("RCPT TO:<b@exa_mple.test>", 501, "5.1.3")]
     [InlineData("RCPT TO:<>", 501, "5.1.3")]
     [InlineData("RCPT FROM:<b@example.test>", 501, "5.5.4")]

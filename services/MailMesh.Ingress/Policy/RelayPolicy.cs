@@ -23,7 +23,7 @@ internal sealed class RelayPolicy
             .ToArray();
         foreach (var raw in acceptedDomains)
         {
-            var domain = raw.Trim().TrimEnd('.').ToLowerInvariant();
+            var domain = ToAscii(raw.Trim().TrimEnd('.').ToLowerInvariant());
             if (domain.Length == 0 || domain == ".")
             {
                 continue;
@@ -40,6 +40,18 @@ internal sealed class RelayPolicy
                 _exactDomains.Add(domain);
             }
         }
+    }
+
+    /// <summary>A configured domain in A-label form, as recipients' domains are compared.</summary>
+    private static string ToAscii(string domain)
+    {
+        if (domain.AsSpan().IndexOfAnyExceptInRange((char)0, (char)0x7F) < 0)
+        {
+            return domain;
+        }
+
+        var dot = domain.StartsWith('.') ? "." : "";
+        return dot + new System.Globalization.IdnMapping().GetAscii(domain.TrimStart('.'));
     }
 
     public bool IsTrusted(IPAddress client) => _trusted.Any(network => network.Contains(client));

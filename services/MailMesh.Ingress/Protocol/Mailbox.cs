@@ -4,7 +4,15 @@ namespace MailMesh.Ingress.Protocol;
 /// A mailbox of an SMTP path. The local part is as the client wrote it (quotes included), the
 /// domain is lowercased, and the source route, if any, is dropped (RFC 5321 4.1.1.3 and C).
 /// </summary>
-internal sealed record Mailbox(string LocalPart, string Domain, bool IsAddressLiteral, bool IsQuoted)
+/// <param name="AsciiDomain">The domain with U-labels as A-labels (xn--), for policy decisions.</param>
+/// <param name="IsAscii">False when the address has UTF-8 (allowed only with SMTPUTF8).</param>
+internal sealed record Mailbox(
+    string LocalPart,
+    string Domain,
+    string AsciiDomain,
+    bool IsAddressLiteral,
+    bool IsQuoted,
+    bool IsAscii)
 {
     public override string ToString() => Domain.Length == 0 ? LocalPart : LocalPart + "@" + Domain;
 

@@ -68,7 +68,8 @@ internal ref struct ParameterReader
 
     private static bool IsValue(ReadOnlySpan<byte> value)
     {
-        // esmtp-value = 1*(%d33-60 / %d62-126)
+        // esmtp-value = 1*(%d33-60 / %d62-126), and UTF-8 as RFC 6531 4.3 extends it; whether
+        // UTF-8 is allowed in a given parameter is up to that parameter.
         if (value.IsEmpty)
         {
             return false;
@@ -76,7 +77,7 @@ internal ref struct ParameterReader
 
         foreach (var b in value)
         {
-            if (b < 33 || b > 126 || b == (byte)'=')
+            if (b < 33 || b == 127 || b == (byte)'=')
             {
                 return false;
             }

@@ -15,7 +15,8 @@ internal enum PathError
 /// <summary>
 /// Parses the Reverse-path and Forward-path of RFC 5321 section 4.1.2 from command bytes,
 /// strictly: angle brackets required, dot-string or quoted local part, a domain of LDH labels
-/// with no trailing dot, or an address literal.
+/// with no trailing dot, or an address literal. UTF-8 (RFC 6531) is parsed too and reported
+/// in <see cref="Mailbox.IsAscii"/>: whether it is allowed is the session's decision.
 /// </summary>
 internal static class PathParser
 {
@@ -24,6 +25,8 @@ internal static class PathParser
 
     private const int MaxDomainLength = 255;
     private const int MaxLabelLength = 63;
+
+    private static readonly System.Globalization.IdnMapping Idn = new() { UseStd3AsciiRules = true };
 
     /// <summary>
     /// Parses a path at the start of <paramref name="input"/>. A null path ("&lt;&gt;") gives a
@@ -52,9 +55,10 @@ internal static class PathParser
         }
 
         var inner = input[1..close];
-        if (inner.IndexOfAnyInRange((byte)0x80, (byte)0xFF) >= 0)
+        var ascii = inner.IndexOfAnyInRange((byte)0x80, (byte)0xFF) < 0;
+        if (!ascii && !System.Text.Unicode.Utf8.IsValid(inner))
         {
-            return PathError.NonAscii;
+            return PathError.Syntax;
         }
 
         if (inner.IsEmpty)
@@ -76,7 +80,7 @@ internal static class PathParser
 
         if (Ascii.EqualsIgnoreCase(inner, "postmaster"u8))
         {
-            mailbox = new Mailbox("Postmaster", "", IsAddressLiteral: false, IsQuoted: false);
+            mailbox = new Mailbox("Postmaster", "", "", IsAddressLiteral: false, IsQuoted: false, IsAscii: true);
             return PathError.None;
         }
 
@@ -178,11 +182,28 @@ internal static class PathParser
             return false;
         }
 
+        var domainText = Encoding.UTF8.GetString(domain).ToLowerInvariant();
+        var asciiDomain = domainText;
+        if (!literal && domainText.AsSpan().IndexOfAnyExceptInRange((char)0, (char)0x7F) >= 0)
+        {
+            // RFC 6531 3.3: a U-label domain; policy compares its A-label form (RFC 5890).
+            try
+            {
+                asciiDomain = Idn.GetAscii(domainText);
+            }
+            catch (ArgumentException)
+            {
+                return false;
+            }
+        }
+
         mailbox = new Mailbox(
-            Encoding.ASCII.GetString(text[..at]),
-            Encoding.ASCII.GetString(domain).ToLowerInvariant(),
+            Encoding.UTF8.GetString(text[..at]),
+            domainText,
+            asciiDomain,
             literal,
-            quoted);
+            quoted,
+            IsAscii: text.IndexOfAnyInRange((byte)0x80, (byte)0xFF) < 0);
         return true;
     }
 
@@ -206,8 +227,9 @@ internal static class PathParser
             {
                 return i + 1;
             }
-            else if (b < 32 || b > 126)
+            else if (b < 32 || b == 127)
             {
+                // qtextSMTP, with RFC 6531's UTF8-non-ascii (bytes 0x80 and up).
                 return -1;
             }
         }
@@ -237,8 +259,9 @@ internal static class PathParser
         return true;
     }
 
+    // atext, with RFC 6531's UTF8-non-ascii: a multi-byte character is taken byte by byte.
     private static bool IsAtext(byte b) =>
-        (b >= (byte)'a' && b <= (byte)'z') || (b >= (byte)'A' && b <= (byte)'Z')
+        b >= 0x80 || (b >= (byte)'a' && b <= (byte)'z') || (b >= (byte)'A' && b <= (byte)'Z')
         || (b >= (byte)'0' && b <= (byte)'9') || "!#$%&'*+-/=?^_`{|}~"u8.Contains(b);
 
     /// <summary>Domain = sub-domain *("." sub-domain); no empty label, so no trailing dot.</summary>
@@ -260,7 +283,8 @@ internal static class PathParser
 
             foreach (var b in label)
             {
-                if (!IsLetDig(b) && b != (byte)'-')
+                // U-label bytes are checked as a whole by the IDNA conversion afterwards.
+                if (!IsLetDig(b) && b != (byte)'-' && b < 0x80)
                 {
                     return false;
                 }
@@ -271,7 +295,7 @@ internal static class PathParser
     }
 
     private static bool IsLetDig(byte b) =>
-        (b >= (byte)'a' && b <= (byte)'z') || (b >= (byte)'A' && b <= (byte)'Z')
+        b >= 0x80 || (b >= (byte)'a' && b <= (byte)'z') || (b >= (byte)'A' && b <= (byte)'Z')
         || (b >= (byte)'0' && b <= (byte)'9');
 
     private static bool IsAddressLiteral(ReadOnlySpan<byte> text)

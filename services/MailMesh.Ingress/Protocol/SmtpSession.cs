@@ -27,7 +27,7 @@ internal sealed partial class SmtpSession
     private readonly ILogger _logger;
     private readonly bool _trusted;
     private readonly byte[] _line;
-    private readonly List<string> _recipients = [];
+    private readonly List<SpoolRecipient> _recipients = [];
     private readonly HashSet<string> _recipientSet = new(StringComparer.OrdinalIgnoreCase);
 
     private SessionState _state = SessionState.Connected;
@@ -36,6 +36,9 @@ internal sealed partial class SmtpSession
     private string? _queueId;
     private string _reversePath = "";
     private string _body = "";
+    private bool _smtpUtf8;
+    private string? _envelopeId;
+    private string? _return;
     private long _declaredSize;
     private int _refusedRecipients;
     private int _errors;
@@ -219,6 +222,8 @@ internal sealed partial class SmtpSession
             "PIPELINING",
             "SIZE " + _options.MaxMessageSize.ToString(CultureInfo.InvariantCulture),
             "8BITMIME",
+            "SMTPUTF8",
+            "DSN",
             "ENHANCEDSTATUSCODES")));
     }
 
@@ -242,48 +247,20 @@ internal sealed partial class SmtpSession
             return;
         }
 
-        long size = 0;
-        var body = "";
-        foreach (var (keyword, value) in new ParameterReader(arguments[consumed..]))
+        var request = new MailParameters();
+        if (ReadMailParameters(arguments[consumed..], ref request) is { } refusal)
         {
-            if (keyword.IsEmpty)
-            {
-                Refuse(new SmtpReply(501, "5.5.4", "Syntax error in MAIL parameters"));
-                return;
-            }
-
-            if (_extended && Ascii.EqualsIgnoreCase(keyword, "SIZE"u8))
-            {
-                if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out size))
-                {
-                    Refuse(new SmtpReply(501, "5.5.4", "Syntax: SIZE=<octets>"));
-                    return;
-                }
-            }
-            else if (_extended && Ascii.EqualsIgnoreCase(keyword, "BODY"u8))
-            {
-                if (Ascii.EqualsIgnoreCase(value, "7BIT"u8))
-                {
-                    body = "7BIT";
-                }
-                else if (Ascii.EqualsIgnoreCase(value, "8BITMIME"u8))
-                {
-                    body = "8BITMIME";
-                }
-                else
-                {
-                    Refuse(new SmtpReply(501, "5.5.4", "Syntax: BODY=7BIT or BODY=8BITMIME"));
-                    return;
-                }
-            }
-            else
-            {
-                Refuse(new SmtpReply(555, "5.5.4", "Error: MAIL parameter not recognized"));
-                return;
-            }
+            Refuse(refusal);
+            return;
         }
 
-        if (size > _options.MaxMessageSize)
+        if (mailbox is { IsAscii: false } && !request.SmtpUtf8)
+        {
+            Refuse(PathRefusal(PathError.NonAscii, "5.6.7", "sender"));
+            return;
+        }
+
+        if (request.Size > _options.MaxMessageSize)
         {
             Refuse(new SmtpReply(552, "5.3.4", "Message size exceeds fixed limit of "
                 + _options.MaxMessageSize.ToString(CultureInfo.InvariantCulture) + " octets"));
@@ -291,11 +268,101 @@ internal sealed partial class SmtpSession
         }
 
         _reversePath = mailbox?.ToString() ?? "";
-        _body = body;
-        _declaredSize = size;
+        _body = request.Body;
+        _declaredSize = request.Size;
+        _smtpUtf8 = request.SmtpUtf8;
+        _envelopeId = request.EnvelopeId;
+        _return = request.Return;
         _queueId = _settings.QueueIds.Next();
         _state = SessionState.Mail;
         Write(new SmtpReply(250, "2.1.0", "Ok"));
+    }
+
+    private struct MailParameters
+    {
+        public long Size;
+        public string Body;
+        public bool SmtpUtf8;
+        public string? EnvelopeId;
+        public string? Return;
+    }
+
+    /// <summary>The parameters of MAIL (RFC 1870, 6152, 6531, 3461, 4954); null when all are good.</summary>
+    private SmtpReply? ReadMailParameters(ReadOnlySpan<byte> text, ref MailParameters request)
+    {
+        request.Body = "";
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (keyword, value) in new ParameterReader(text))
+        {
+            if (keyword.IsEmpty)
+            {
+                return new SmtpReply(501, "5.5.4", "Syntax error in MAIL parameters");
+            }
+
+            var name = Encoding.ASCII.GetString(keyword).ToUpperInvariant();
+            if (!_extended || !seen.Add(name))
+            {
+                return _extended
+                    ? new SmtpReply(501, "5.5.4", $"Error: {name} given twice")
+                    : new SmtpReply(555, "5.5.4", "Error: MAIL parameters need EHLO");
+            }
+
+            switch (name)
+            {
+                case "SIZE":
+                    if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out request.Size))
+                    {
+                        return new SmtpReply(501, "5.5.4", "Syntax: SIZE=<octets>");
+                    }
+
+                    break;
+                case "BODY":
+                    if (Ascii.EqualsIgnoreCase(value, "7BIT"u8))
+                    {
+                        request.Body = "7BIT";
+                    }
+                    else if (Ascii.EqualsIgnoreCase(value, "8BITMIME"u8))
+                    {
+                        request.Body = "8BITMIME";
+                    }
+                    else
+                    {
+                        // BINARYMIME (RFC 3030) is not offered.
+                        return new SmtpReply(501, "5.5.4", "Syntax: BODY=7BIT or BODY=8BITMIME");
+                    }
+
+                    break;
+                case "SMTPUTF8":
+                    if (!value.IsEmpty)
+                    {
+                        return new SmtpReply(501, "5.5.4", "Syntax: SMTPUTF8 takes no value");
+                    }
+
+                    request.SmtpUtf8 = true;
+                    break;
+                case "RET":
+                    if (Ascii.EqualsIgnoreCase(value, "FULL"u8) || Ascii.EqualsIgnoreCase(value, "HDRS"u8))
+                    {
+                        request.Return = Encoding.ASCII.GetString(value).ToUpperInvariant();
+                        break;
+                    }
+
+                    return new SmtpReply(501, "5.5.4", "Syntax: RET=FULL or RET=HDRS");
+                case "ENVID":
+                    // RFC 3461 4.4: xtext, at most 100 characters.
+                    request.EnvelopeId = Xtext.Decode(value, allowUtf8: false);
+                    if (request.EnvelopeId is null || request.EnvelopeId.Length is 0 or > 100)
+                    {
+                        return new SmtpReply(501, "5.5.4", "Syntax: ENVID=<xtext of 1 to 100 characters>");
+                    }
+
+                    break;
+                default:
+                    return new SmtpReply(555, "5.5.4", $"Error: MAIL parameter {name} not recognized");
+            }
+        }
+
+        return null;
     }
 
     private void Recipient(ReadOnlySpan<byte> arguments)
@@ -312,15 +379,22 @@ internal sealed partial class SmtpSession
             error = PathError.Syntax;
         }
 
+        if (error == PathError.None && !mailbox!.IsAscii && !_smtpUtf8)
+        {
+            error = PathError.NonAscii;
+        }
+
         if (error != PathError.None)
         {
             RefuseRecipient(PathRefusal(error, "5.1.3", "recipient"));
             return;
         }
 
-        if (!arguments[consumed..].Trim((byte)' ').IsEmpty)
+        string? notify = null;
+        string? original = null;
+        if (ReadRecipientParameters(arguments[consumed..], ref notify, ref original) is { } refusal)
         {
-            RefuseRecipient(new SmtpReply(555, "5.5.4", "Error: RCPT parameter not recognized"));
+            RefuseRecipient(refusal);
             return;
         }
 
@@ -340,11 +414,101 @@ internal sealed partial class SmtpSession
 
         if (_recipientSet.Add(address))
         {
-            _recipients.Add(address);
+            _recipients.Add(new SpoolRecipient(address, notify, original));
         }
 
         _state = SessionState.Recipients;
         Write(new SmtpReply(250, "2.1.5", "Ok"));
+    }
+
+    /// <summary>The DSN parameters of RCPT (RFC 3461 4.1, 4.2); null when all are good.</summary>
+    private SmtpReply? ReadRecipientParameters(ReadOnlySpan<byte> text, ref string? notify, ref string? original)
+    {
+        foreach (var (keyword, value) in new ParameterReader(text))
+        {
+            if (keyword.IsEmpty)
+            {
+                return new SmtpReply(501, "5.5.4", "Syntax error in RCPT parameters");
+            }
+
+            if (_extended && Ascii.EqualsIgnoreCase(keyword, "NOTIFY"u8))
+            {
+                if (notify is not null)
+                {
+                    return new SmtpReply(501, "5.5.4", "Error: NOTIFY given twice");
+                }
+
+                notify = ReadNotify(value);
+                if (notify is null)
+                {
+                    return new SmtpReply(501, "5.5.4",
+                        "Syntax: NOTIFY=NEVER or NOTIFY= one or more of SUCCESS,FAILURE,DELAY");
+                }
+            }
+            else if (_extended && Ascii.EqualsIgnoreCase(keyword, "ORCPT"u8))
+            {
+                if (original is not null)
+                {
+                    return new SmtpReply(501, "5.5.4", "Error: ORCPT given twice");
+                }
+
+                original = ReadOriginalRecipient(value, _smtpUtf8);
+                if (original is null)
+                {
+                    return new SmtpReply(501, "5.5.4", "Syntax: ORCPT=<address type>;<xtext address>");
+                }
+            }
+            else
+            {
+                return new SmtpReply(555, "5.5.4", "Error: RCPT parameter not recognized");
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>NEVER alone, or SUCCESS, FAILURE and DELAY once each in any order; upper case.</summary>
+    private static string? ReadNotify(ReadOnlySpan<byte> value)
+    {
+        var words = Encoding.ASCII.GetString(value).ToUpperInvariant().Split(',');
+        if (words is ["NEVER"])
+        {
+            return "NEVER";
+        }
+
+        var known = new[] { "SUCCESS", "FAILURE", "DELAY" };
+        if (words.Any(word => !known.Contains(word)) || words.Distinct().Count() != words.Length)
+        {
+            return null;
+        }
+
+        return string.Join(',', words);
+    }
+
+    /// <summary>"addr-type;xtext" decoded, e.g. "rfc822;user@example.com"; null when malformed.</summary>
+    private static string? ReadOriginalRecipient(ReadOnlySpan<byte> value, bool smtpUtf8)
+    {
+        var semicolon = value.IndexOf((byte)';');
+        if (semicolon <= 0)
+        {
+            return null;
+        }
+
+        var type = value[..semicolon];
+        foreach (var b in type)
+        {
+            if (!char.IsAsciiLetterOrDigit((char)b) && b != (byte)'-')
+            {
+                return null;
+            }
+        }
+
+        // RFC 6533: a "utf-8" address may carry UTF-8 as it is, and only with SMTPUTF8.
+        var utf8 = smtpUtf8 && Ascii.EqualsIgnoreCase(type, "utf-8"u8);
+        var address = Xtext.Decode(value[(semicolon + 1)..], utf8);
+        return string.IsNullOrEmpty(address)
+            ? null
+            : Encoding.ASCII.GetString(type).ToLowerInvariant() + ";" + address;
     }
 
     /// <summary>
@@ -366,7 +530,7 @@ internal sealed partial class SmtpSession
 
         return !mailbox.IsAddressLiteral
             && !mailbox.HasRoutingInLocalPart
-            && _settings.Relay.IsAcceptedDomain(mailbox.Domain);
+            && _settings.Relay.IsAcceptedDomain(mailbox.AsciiDomain);
     }
 
     private static SmtpReply PathRefusal(PathError error, string status, string role) => error switch
@@ -417,7 +581,7 @@ internal sealed partial class SmtpSession
         if (reply is null)
         {
             var message = new IncomingMessage(queueId, _reversePath, _recipients.ToArray(), buffer.Memory,
-                arrivedAt, _client.ToString(), _helo, _body);
+                arrivedAt, _client.ToString(), _helo, _body, _smtpUtf8, _envelopeId, _return);
 
             // Not tied to shutdown: a message whose content has arrived is spooled or refused,
             // within the confirm deadline, never abandoned half-published.
@@ -477,16 +641,24 @@ internal sealed partial class SmtpSession
         var header = new StringBuilder(256);
         header.Append("Received: from ").Append(Printable(_helo)).Append(" ([")
             .Append(_client.ToString()).Append("])\r\n\tby ").Append(_settings.Hostname)
-            .Append(" (").Append(ImplementationName).Append(") with ").Append(_extended ? "ESMTP" : "SMTP")
+            .Append(" (").Append(ImplementationName).Append(") with ").Append(Protocol())
             .Append(" id ").Append(queueId);
         if (_recipients.Count == 1)
         {
-            header.Append("\r\n\tfor <").Append(_recipients[0]).Append('>');
+            header.Append("\r\n\tfor <").Append(_recipients[0].Address).Append('>');
         }
 
         header.Append("; ").Append(FormatDate(arrivedAt)).Append("\r\n");
         return header.ToString();
     }
+
+    /// <summary>The "with" protocol name of RFC 3848 and RFC 6531 3.7.3.</summary>
+    private string Protocol() => (_smtpUtf8, _extended) switch
+    {
+        (true, _) => "UTF8SMTP",
+        (false, true) => "ESMTP",
+        _ => "SMTP",
+    };
 
     private void AddMissingHeaders(MessageReceiver receiver, string queueId, DateTimeOffset arrivedAt)
     {
@@ -526,6 +698,9 @@ internal sealed partial class SmtpSession
         _recipientSet.Clear();
         _reversePath = "";
         _body = "";
+        _smtpUtf8 = false;
+        _envelopeId = null;
+        _return = null;
         _declaredSize = 0;
         _queueId = null;
         _refusedRecipients = 0;

@@ -33,7 +33,10 @@ internal sealed partial class BrokerSpool(
                 message.ClientHelo,
                 message.Body,
                 Part: i + 1,
-                Parts: groups.Count);
+                Parts: groups.Count,
+                message.SmtpUtf8,
+                message.EnvelopeId,
+                message.Return);
             publishes[i] = publisher.PublishAsync(envelope, message.Content, cancellationToken);
         }
 
@@ -59,14 +62,14 @@ internal sealed partial class BrokerSpool(
     }
 
     /// <summary>Recipients grouped by domain, in order of first appearance, each group cut to size.</summary>
-    internal static List<SpoolRecipient[]> Split(IReadOnlyList<string> recipients, int groupSize)
+    internal static List<SpoolRecipient[]> Split(IReadOnlyList<SpoolRecipient> recipients, int groupSize)
     {
         var byDomain = new Dictionary<string, List<SpoolRecipient>>(StringComparer.OrdinalIgnoreCase);
         var order = new List<List<SpoolRecipient>>();
         foreach (var recipient in recipients)
         {
-            var at = recipient.LastIndexOf('@');
-            var domain = at < 0 ? "" : recipient[(at + 1)..];
+            var at = recipient.Address.LastIndexOf('@');
+            var domain = at < 0 ? "" : recipient.Address[(at + 1)..];
             if (!byDomain.TryGetValue(domain, out var list))
             {
                 list = [];
@@ -74,7 +77,7 @@ internal sealed partial class BrokerSpool(
                 order.Add(list);
             }
 
-            list.Add(new SpoolRecipient(recipient));
+            list.Add(recipient);
         }
 
         var groups = new List<SpoolRecipient[]>();

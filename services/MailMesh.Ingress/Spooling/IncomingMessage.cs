@@ -1,3 +1,5 @@
+using MailMesh.Spool;
+
 namespace MailMesh.Ingress.Spooling;
 
 /// <summary>A message whose DATA ended well, ready to be spooled.</summary>
@@ -5,9 +7,12 @@ namespace MailMesh.Ingress.Spooling;
 internal sealed record IncomingMessage(
     string QueueId,
     string ReversePath,
-    IReadOnlyList<string> Recipients,
+    IReadOnlyList<SpoolRecipient> Recipients,
     ReadOnlyMemory<byte> Content,
     DateTimeOffset ArrivedAt,
     string ClientAddress,
     string ClientHelo,
-    string Body);
+    string Body,
+    bool SmtpUtf8,
+    string? EnvelopeId,
+    string? Return);
