@@ -28,6 +28,12 @@ internal static class CommandTable
                 SessionState.Ready => new SmtpReply(503, "5.5.1", "Error: need MAIL command"),
                 _ => new SmtpReply(503, "5.5.1", "Error: need RCPT command"),
             }),
+            [SmtpVerb.Bdat] = (SessionState.Recipients, state => state switch
+            {
+                SessionState.Connected => new SmtpReply(503, "5.5.1", "Error: send HELO/EHLO first"),
+                SessionState.Ready => new SmtpReply(503, "5.5.1", "Error: need MAIL command"),
+                _ => new SmtpReply(503, "5.5.1", "Error: need RCPT command"),
+            }),
             [SmtpVerb.Rset] = (SessionState.Any, _ => default),
             [SmtpVerb.Noop] = (SessionState.Any, _ => default),
             [SmtpVerb.Quit] = (SessionState.Any, _ => default),
@@ -73,7 +79,8 @@ internal static class CommandTable
             0x54495551 => SmtpVerb.Quit,
             0x59465256 => SmtpVerb.Vrfy,
             0x504C4548 => SmtpVerb.Help,
-            0x4E505845 or 0x4E525554 or 0x48545541 or 0x54414442 => SmtpVerb.NotImplemented,
+            0x54414442 => SmtpVerb.Bdat,
+            0x4E505845 or 0x4E525554 or 0x48545541 => SmtpVerb.NotImplemented,
             _ => SmtpVerb.Unknown,
         };
     }

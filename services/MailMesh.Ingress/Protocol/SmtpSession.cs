@@ -39,6 +39,9 @@ internal sealed partial class SmtpSession
     private bool _smtpUtf8;
     private string? _envelopeId;
     private string? _return;
+    private DateTimeOffset _arrivedAt;
+    private (MessageBuffer Buffer, MessageReceiver Receiver)? _chunks;
+    private SmtpReply? _chunkFailure;
     private long _declaredSize;
     private int _refusedRecipients;
     private int _errors;
@@ -105,6 +108,9 @@ internal sealed partial class SmtpSession
         finally
         {
             _timeout = null;
+
+            // A BDAT transaction cut short holds memory of the shared budget: give it back.
+            ResetTransaction();
         }
     }
 
@@ -130,7 +136,7 @@ internal sealed partial class SmtpSession
         var line = _line.AsSpan(0, _lineLength);
         var verb = CommandTable.ParseVerb(line, out var arguments);
         LogCommand(_logger, _client, verb);
-        if (CommandTable.Check(verb, _state) is { } outOfOrder)
+        if (verb != SmtpVerb.Bdat && CommandTable.Check(verb, _state) is { } outOfOrder)
         {
             if (verb == SmtpVerb.Data && _state == SessionState.Mail && _refusedRecipients > 0)
             {
@@ -161,7 +167,16 @@ internal sealed partial class SmtpSession
                     return true;
                 }
 
+                if (_chunks is not null || _chunkFailure is not null)
+                {
+                    // RFC 3030 2: one transaction uses DATA or BDAT, never both.
+                    Refuse(new SmtpReply(503, "5.5.1", "Error: DATA after BDAT in one transaction"));
+                    return true;
+                }
+
                 return await DataAsync(stopping).ConfigureAwait(false);
+            case SmtpVerb.Bdat:
+                return await ChunkAsync(arguments.ToArray(), stopping).ConfigureAwait(false);
             case SmtpVerb.Rset:
                 if (!arguments.IsEmpty)
                 {
@@ -185,7 +200,7 @@ internal sealed partial class SmtpSession
                 return true;
             case SmtpVerb.Help:
                 Write(new SmtpReply(214, "2.0.0",
-                    "Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP"));
+                    "Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP"));
                 return true;
             case SmtpVerb.NotImplemented:
                 Refuse(new SmtpReply(502, "5.5.1", "Error: command not implemented"));
@@ -224,6 +239,7 @@ internal sealed partial class SmtpSession
             "8BITMIME",
             "SMTPUTF8",
             "DSN",
+            "CHUNKING",
             "ENHANCEDSTATUSCODES")));
     }
 
@@ -544,9 +560,172 @@ internal sealed partial class SmtpSession
 
     private async Task<bool> DataAsync(CancellationToken stopping)
     {
-        var arrivedAt = _settings.Time.GetUtcNow();
+        var (buffer, receiver) = StartMessage();
+        try
+        {
+            Write(new SmtpReply(354, null, "End data with <CR><LF>.<CR><LF>"));
+            var status = await ReadDataAsync(receiver, stopping).ConfigureAwait(false);
+            if (status == DataLineStatus.BareNewline)
+            {
+                LogBareNewline(_logger, _client, "message content");
+                Write(new SmtpReply(554, "5.6.0",
+                    "Message refused: bare CR or LF in message content; lines must end with CRLF"));
+                return false;
+            }
+
+            if (status != DataLineStatus.End)
+            {
+                return false;
+            }
+
+            await FinishMessageAsync(buffer, receiver).ConfigureAwait(false);
+            return true;
+        }
+        finally
+        {
+            buffer.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// BDAT (RFC 3030): reads exactly the announced chunk, whatever else happens, so that chunk
+    /// data is never read as commands. A chunk refused (out of sequence, too big) fails the
+    /// transaction: the chunks pipelined after it are read and discarded with the same reply.
+    /// </summary>
+    private async Task<bool> ChunkAsync(byte[] arguments, CancellationToken stopping)
+    {
+        if (!ParseChunkArguments(arguments, out var size, out var last))
+        {
+            // Without a size the chunk's end is unknown: nothing after it can be trusted.
+            Write(new SmtpReply(501, "5.5.4", "Syntax: BDAT <size> [LAST]; closing the connection"));
+            return false;
+        }
+
+        var refusal = _chunkFailure ?? CommandTable.Check(SmtpVerb.Bdat, _state);
+        if (refusal is null && _state == SessionState.Mail && _refusedRecipients > 0)
+        {
+            refusal = new SmtpReply(554, "5.5.1", "Error: no valid recipients");
+        }
+
+        if (refusal is not null)
+        {
+            if (!await ReadChunkAsync(size, receiver: null, stopping).ConfigureAwait(false))
+            {
+                return false;
+            }
+
+            var inTransaction = _state is SessionState.Mail or SessionState.Recipients;
+            Refuse(refusal.Value);
+            if (last || !inTransaction)
+            {
+                ResetTransaction();
+            }
+            else
+            {
+                _chunkFailure = refusal;
+            }
+
+            return true;
+        }
+
+        if (_chunks is null)
+        {
+            _chunks = StartMessage();
+        }
+
+        var (buffer, receiver) = _chunks.Value;
+        if (!await ReadChunkAsync(size, receiver, stopping).ConfigureAwait(false))
+        {
+            return false;
+        }
+
+        if (receiver.TooBig && !last)
+        {
+            _chunkFailure = new SmtpReply(552, "5.3.4", "Message size exceeds fixed limit of "
+                + _options.MaxMessageSize.ToString(CultureInfo.InvariantCulture) + " octets");
+            Refuse(_chunkFailure.Value);
+            buffer.Clear();
+            return true;
+        }
+
+        if (!last)
+        {
+            Write(new SmtpReply(250, "2.0.0",
+                $"Ok: {size.ToString(CultureInfo.InvariantCulture)} octets received"));
+            return true;
+        }
+
+        receiver.EndChunks();
+        if (receiver.NormalisedLineEnds > 0)
+        {
+            LogNormalised(_logger, _queueId!, receiver.NormalisedLineEnds);
+        }
+
+        await FinishMessageAsync(buffer, receiver).ConfigureAwait(false);
+        return true;
+    }
+
+    private static bool ParseChunkArguments(ReadOnlySpan<byte> arguments, out long size, out bool last)
+    {
+        last = false;
+        var space = arguments.IndexOf((byte)' ');
+        var number = space < 0 ? arguments : arguments[..space];
+        if (number.IsEmpty || number.Length > 18
+            || !long.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out size))
+        {
+            size = 0;
+            return false;
+        }
+
+        if (space < 0)
+        {
+            return true;
+        }
+
+        last = Ascii.EqualsIgnoreCase(arguments[(space + 1)..], "LAST"u8);
+        return last;
+    }
+
+    /// <summary>Reads <paramref name="size"/> octets into <paramref name="receiver"/>, or drops them.</summary>
+    private async Task<bool> ReadChunkAsync(long size, MessageReceiver? receiver, CancellationToken stopping)
+    {
+        var remaining = size;
+        while (remaining > 0)
+        {
+            var result = await ReadAsync(_options.DataBlockTimeout, stopping).ConfigureAwait(false);
+            var buffer = result.Buffer;
+            if (buffer.IsEmpty)
+            {
+                if (result.IsCompleted)
+                {
+                    return false;
+                }
+
+                _input.AdvanceTo(buffer.Start, buffer.End);
+                _needInput = true;
+                continue;
+            }
+
+            var take = buffer.Slice(0, Math.Min(remaining, buffer.Length));
+            receiver?.AcceptChunk(take);
+            remaining -= take.Length;
+            _input.AdvanceTo(take.End);
+            if (remaining > 0 && result.IsCompleted)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The buffer and receiver of a new message, MailMesh's Received header first.</summary>
+    private (MessageBuffer Buffer, MessageReceiver Receiver) StartMessage()
+    {
+        _arrivedAt = _settings.Time.GetUtcNow();
         var queueId = _queueId!;
-        using var buffer = new MessageBuffer(_settings.Budget);
+        var arrivedAt = _arrivedAt;
+        var buffer = new MessageBuffer(_settings.Budget);
         var receiver = new MessageReceiver(buffer, _options.MaxMessageSize, _options.MaxTextLine);
         if (_declaredSize > 0)
         {
@@ -562,26 +741,18 @@ internal sealed partial class SmtpSession
             receiver.HeadersEnding = () => AddMissingHeaders(receiver, queueId, arrivedAt);
         }
 
-        Write(new SmtpReply(354, null, "End data with <CR><LF>.<CR><LF>"));
-        var status = await ReadDataAsync(receiver, stopping).ConfigureAwait(false);
-        if (status == DataLineStatus.BareNewline)
-        {
-            LogBareNewline(_logger, _client, "message content");
-            Write(new SmtpReply(554, "5.6.0",
-                "Message refused: bare CR or LF in message content; lines must end with CRLF"));
-            return false;
-        }
+        return (buffer, receiver);
+    }
 
-        if (status != DataLineStatus.End)
-        {
-            return false;
-        }
-
+    /// <summary>Judges a complete message, spools it when it passes, answers, ends the transaction.</summary>
+    private async Task FinishMessageAsync(MessageBuffer buffer, MessageReceiver receiver)
+    {
+        var queueId = _queueId!;
         var reply = Judge(receiver);
         if (reply is null)
         {
             var message = new IncomingMessage(queueId, _reversePath, _recipients.ToArray(), buffer.Memory,
-                arrivedAt, _client.ToString(), _helo, _body, _smtpUtf8, _envelopeId, _return);
+                _arrivedAt, _client.ToString(), _helo, _body, _smtpUtf8, _envelopeId, _return);
 
             // Not tied to shutdown: a message whose content has arrived is spooled or refused,
             // within the confirm deadline, never abandoned half-published.
@@ -604,7 +775,6 @@ internal sealed partial class SmtpSession
 
         Write(reply.Value);
         ResetTransaction();
-        return true;
     }
 
     private SmtpReply? Judge(MessageReceiver receiver)
@@ -694,6 +864,9 @@ internal sealed partial class SmtpSession
 
     private void ResetTransaction()
     {
+        _chunks?.Buffer.Dispose();
+        _chunks = null;
+        _chunkFailure = null;
         _recipients.Clear();
         _recipientSet.Clear();
         _reversePath = "";
@@ -937,6 +1110,10 @@ internal sealed partial class SmtpSession
 
     [LoggerMessage(EventId = 307, Level = LogLevel.Information, Message = "{Client}: too many errors")]
     private static partial void LogTooManyErrors(ILogger logger, IPAddress client);
+
+    [LoggerMessage(EventId = 309, Level = LogLevel.Debug,
+        Message = "{QueueId}: {Count} bare CR or LF in BDAT content rewritten as CRLF")]
+    private static partial void LogNormalised(ILogger logger, string queueId, int count);
 
     [LoggerMessage(EventId = 308, Level = LogLevel.Debug, Message = "{Client}: connection lost: {Reason}")]
     private static partial void LogConnectionLost(ILogger logger, IPAddress client, string reason);

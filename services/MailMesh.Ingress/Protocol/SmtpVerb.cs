@@ -8,6 +8,7 @@ internal enum SmtpVerb
     Mail,
     Rcpt,
     Data,
+    Bdat,
     Rset,
     Noop,
     Quit,
