@@ -72,4 +72,45 @@ public sealed class IngressOptions
 
     /// <summary>Wait for the next block of message content. Default 3 minutes (RFC 5321 4.5.3.2.5).</summary>
     public TimeSpan DataBlockTimeout { get; set; } = TimeSpan.FromMinutes(3);
+
+    /// <summary>Offer STARTTLS (RFC 3207). Default true.</summary>
+    public bool StartTls { get; set; } = true;
+
+    /// <summary>
+    /// PEM file of the TLS certificate (with its chain). Unset: a self-signed certificate is
+    /// made at start, fit for development only.
+    /// </summary>
+    public string? CertificateFile { get; set; }
+
+    /// <summary>PEM file of the certificate's private key. Unset: the key is read from CertificateFile.</summary>
+    public string? KeyFile { get; set; }
+
+    /// <summary>Longest a TLS handshake may take. Default 30 seconds.</summary>
+    public TimeSpan TlsHandshakeTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Users who may authenticate (RFC 4954), each a <c>Name</c> and a <c>PasswordHash</c> as
+    /// printed by <c>MailMesh.Ingress hash-password</c>. An authenticated client may relay.
+    /// </summary>
+    public List<SmtpUser> Users { get; set; } = [];
+
+    /// <summary>Offer AUTH before STARTTLS, sending passwords in clear. Default false.</summary>
+    public bool AllowPlaintextAuth { get; set; }
+
+    /// <summary>
+    /// Failed AUTH attempts from one client address, within AuthFailureWindow, after which that
+    /// address is refused AUTH and disconnected. Default 5.
+    /// </summary>
+    [Range(1, 1000)]
+    public int AuthFailureLimit { get; set; } = 5;
+
+    /// <summary>The window over which failed AUTH attempts are counted. Default 15 minutes.</summary>
+    public TimeSpan AuthFailureWindow { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>
+    /// Port of a second, submission listener (RFC 6409, port 587 style) on the same address, where
+    /// MAIL needs AUTH first. Unset: no submission listener.
+    /// </summary>
+    [Range(0, 65535)]
+    public int? SubmissionPort { get; set; }
 }

@@ -27,6 +27,24 @@ internal sealed class IngressOptionsValidator : IValidateOptions<IngressOptions>
             }
         }
 
+        for (var i = 0; i < options.Users.Count; i++)
+        {
+            var user = options.Users[i];
+            if (user.Name.Length == 0 || !Security.PasswordHash.IsWellFormed(user.PasswordHash))
+            {
+                errors.Add($"MailMesh:Ingress:Users:{i}: needs a Name and a PasswordHash made by "
+                    + "'MailMesh.Ingress hash-password'.");
+            }
+        }
+
+        foreach (var file in new[] { options.CertificateFile, options.KeyFile })
+        {
+            if (file is not null && !File.Exists(file))
+            {
+                errors.Add($"MailMesh:Ingress: TLS file '{file}' does not exist.");
+            }
+        }
+
         if (options.DataBlockTimeout <= TimeSpan.Zero || options.CommandTimeout <= TimeSpan.Zero)
         {
             errors.Add("MailMesh:Ingress timeouts must be positive.");

@@ -25,8 +25,8 @@ public static class IngressServiceCollectionExtensions
             return new RelayPolicy(options.TrustedNetworks!, options.AcceptedDomains!);
         });
         services.AddSingleton<IMessageSpool, BrokerSpool>();
-        services.AddSingleton<SmtpListener>();
-        services.AddHostedService(sp => sp.GetRequiredService<SmtpListener>());
+        services.AddSingleton<SmtpServer>();
+        services.AddHostedService(sp => sp.GetRequiredService<SmtpServer>());
         return services;
     }
 

@@ -6,6 +6,7 @@ using System.Text;
 using MailMesh.Hosting;
 using MailMesh.Ingress.Policy;
 using MailMesh.Ingress.Protocol;
+using MailMesh.Ingress.Security;
 using MailMesh.Ingress.Spooling;
 using MailMesh.Spool;
 using Microsoft.Extensions.Options;
@@ -15,18 +16,25 @@ namespace MailMesh.Ingress;
 /// <summary>
 /// Accepts SMTP connections and runs a session for each, within the limits on connections in
 /// all and per client address. On shutdown it stops accepting and lets every session end
-/// (idle ones are told 421; one spooling a message finishes it).
+/// (idle ones are told 421; one spooling a message finishes it). The relay listener and the
+/// submission listener (which requires AUTH) are each one of these.
 /// </summary>
 internal sealed partial class SmtpListener(
-    IOptions<IngressOptions> options,
+    string name,
+    int port,
+    bool requireAuth,
+    IngressOptions options,
     IOptions<MailMeshOptions> mailMesh,
     RelayPolicy relay,
     IMessageSpool spool,
     QueueIdGenerator queueIds,
+    TlsCertificateSource? certificates,
+    UserDirectory users,
+    AuthFailureTracker authFailures,
     TimeProvider time,
-    ILogger<SmtpListener> logger) : BackgroundService
+    ILogger<SmtpListener> logger)
 {
-    private readonly IngressOptions _options = options.Value;
+    private readonly IngressOptions _options = options;
     private readonly ConcurrentDictionary<IPAddress, int> _perClient = new();
     private readonly ConcurrentDictionary<Task, bool> _sessions = new();
     private readonly TaskCompletionSource<IPEndPoint> _bound =
@@ -36,11 +44,13 @@ internal sealed partial class SmtpListener(
     /// <summary>The address actually bound, once listening (port 0 picks a free one).</summary>
     public Task<IPEndPoint> Bound => _bound.Task;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    public string Name => name;
+
+    public async Task RunAsync(BufferBudget budget, CancellationToken stoppingToken)
     {
-        var settings = new SessionSettings(_options, mailMesh.Value.Hostname, relay, spool,
-            new BufferBudget(_options.MaxBufferedBytes), queueIds, time, logger);
-        var endpoint = new IPEndPoint(IPAddress.Parse(_options.Address), _options.Port);
+        var settings = new SessionSettings(_options, mailMesh.Value.Hostname, relay, spool, budget,
+            queueIds, time, logger, certificates, users, authFailures, requireAuth);
+        var endpoint = new IPEndPoint(IPAddress.Parse(_options.Address), port);
         using var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
@@ -62,7 +72,7 @@ internal sealed partial class SmtpListener(
 
         var bound = (IPEndPoint)socket.LocalEndPoint!;
         _bound.TrySetResult(bound);
-        LogListening(logger, bound);
+        LogListening(logger, name, bound);
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -119,7 +129,8 @@ internal sealed partial class SmtpListener(
         try
         {
             socket.NoDelay = true;
-            await using var stream = new NetworkStream(socket, ownsSocket: true);
+            var stream = new NetworkStream(socket, ownsSocket: true);
+            await using var owned = stream.ConfigureAwait(false);
             if (total > _options.MaxConnections || fromClient > _options.MaxConnectionsPerClient)
             {
                 // RFC 5321 3.8: a server that will not serve a client may say 421 and close.
@@ -132,13 +143,15 @@ internal sealed partial class SmtpListener(
                 return;
             }
 
-            var input = PipeReader.Create(
-                stream, new StreamPipeReaderOptions(bufferSize: 4096, leaveOpen: true));
-            var output = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
-            var session = new SmtpSession(input, output, address, settings);
-            await session.RunAsync(stopping).ConfigureAwait(false);
-            await input.CompleteAsync().ConfigureAwait(false);
-            await output.CompleteAsync().ConfigureAwait(false);
+            var session = new SmtpSession(stream, address, settings);
+            try
+            {
+                await session.RunAsync(stopping).ConfigureAwait(false);
+            }
+            finally
+            {
+                await session.CloseAsync().ConfigureAwait(false);
+            }
         }
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException
             or ObjectDisposedException)
@@ -160,8 +173,8 @@ internal sealed partial class SmtpListener(
         }
     }
 
-    [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "SMTP listening on {Endpoint}")]
-    private static partial void LogListening(ILogger logger, IPEndPoint endpoint);
+    [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "SMTP {Listener} listening on {Endpoint}")]
+    private static partial void LogListening(ILogger logger, string listener, IPEndPoint endpoint);
 
     [LoggerMessage(EventId = 404, Level = LogLevel.Warning, Message = "Accepting a connection failed: {Error}")]
     private static partial void LogAcceptFailed(ILogger logger, SocketError error);

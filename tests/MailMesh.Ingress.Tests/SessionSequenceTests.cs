@@ -18,7 +18,10 @@ public class SessionSequenceTests(IngressFixture fixture) : IClassFixture<Ingres
         Assert.Contains("250-8BITMIME", reply.Lines);
         Assert.Contains("250-SMTPUTF8", reply.Lines);
         Assert.Contains("250-DSN", reply.Lines);
-        Assert.Contains("250 ENHANCEDSTATUSCODES", reply.Lines);
+        Assert.Contains("250-ENHANCEDSTATUSCODES", reply.Lines);
+        Assert.Contains("250-CHUNKING", reply.Lines);
+        Assert.Equal("250 STARTTLS", reply.Lines[^1]);
+        Assert.DoesNotContain(reply.Lines, line => line.Contains("AUTH"));
     }
 
     [Fact]
@@ -91,6 +94,8 @@ public class SessionSequenceTests(IngressFixture fixture) : IClassFixture<Ingres
     [InlineData("FOO", 500, "5.5.1")]
     [InlineData("", 500, "5.5.1")]
     [InlineData("EXPN staff", 502, "5.5.1")]
+    [InlineData("AUTH PLAIN", 502, "5.5.1")]
+    [InlineData("STARTTLS now", 501, "5.5.4")]
     [InlineData("EHLO", 501, "5.5.4")]
     [InlineData("HELO", 501, "5.5.4")]
     [InlineData("MAIL TO:<a@client.test>", 501, "5.5.4")]

@@ -34,12 +34,18 @@ internal static class CommandTable
                 SessionState.Ready => new SmtpReply(503, "5.5.1", "Error: need MAIL command"),
                 _ => new SmtpReply(503, "5.5.1", "Error: need RCPT command"),
             }),
+            [SmtpVerb.StartTls] = (SessionState.Ready, OutsideTransaction),
+            [SmtpVerb.Auth] = (SessionState.Ready, OutsideTransaction),
             [SmtpVerb.Rset] = (SessionState.Any, _ => default),
             [SmtpVerb.Noop] = (SessionState.Any, _ => default),
             [SmtpVerb.Quit] = (SessionState.Any, _ => default),
             [SmtpVerb.Vrfy] = (SessionState.Any, _ => default),
             [SmtpVerb.Help] = (SessionState.Any, _ => default),
         };
+
+    private static SmtpReply OutsideTransaction(SessionState state) => state == SessionState.Connected
+        ? new SmtpReply(503, "5.5.1", "Error: send EHLO first")
+        : new SmtpReply(503, "5.5.1", "Error: not allowed during a mail transaction");
 
     /// <summary>Null when <paramref name="verb"/> may come in <paramref name="state"/>; else its 503.</summary>
     public static SmtpReply? Check(SmtpVerb verb, SessionState state)
@@ -61,7 +67,7 @@ internal static class CommandTable
         if (word.Length != 4)
         {
             return word.Length == 8 && Ascii.EqualsIgnoreCase(word, "STARTTLS"u8)
-                ? SmtpVerb.NotImplemented
+                ? SmtpVerb.StartTls
                 : SmtpVerb.Unknown;
         }
 
@@ -80,7 +86,8 @@ internal static class CommandTable
             0x59465256 => SmtpVerb.Vrfy,
             0x504C4548 => SmtpVerb.Help,
             0x54414442 => SmtpVerb.Bdat,
-            0x4E505845 or 0x4E525554 or 0x48545541 => SmtpVerb.NotImplemented,
+            0x48545541 => SmtpVerb.Auth,
+            0x4E505845 or 0x4E525554 => SmtpVerb.NotImplemented,
             _ => SmtpVerb.Unknown,
         };
     }

@@ -1,4 +1,5 @@
 using MailMesh.Ingress.Policy;
+using MailMesh.Ingress.Security;
 using MailMesh.Ingress.Spooling;
 using MailMesh.Spool;
 using Microsoft.Extensions.Logging;
@@ -14,4 +15,8 @@ internal sealed record SessionSettings(
     BufferBudget Budget,
     QueueIdGenerator QueueIds,
     TimeProvider Time,
-    ILogger Logger);
+    ILogger Logger,
+    TlsCertificateSource? Certificates,
+    UserDirectory Users,
+    AuthFailureTracker AuthFailures,
+    bool RequireAuth);

@@ -19,8 +19,12 @@ internal sealed partial class SmtpSession
 {
     private const string ImplementationName = "MailMesh";
 
-    private readonly PipeReader _input;
-    private readonly PipeWriter _output;
+    /// <summary>RFC 4954 4: an AUTH exchange line may be up to 12288 octets.</summary>
+    private const int MaxAuthLine = 12288;
+
+    private Stream _transport;
+    private PipeReader _input;
+    private PipeWriter _output;
     private readonly IPAddress _client;
     private readonly SessionSettings _settings;
     private readonly IngressOptions _options;
@@ -31,6 +35,8 @@ internal sealed partial class SmtpSession
     private readonly HashSet<string> _recipientSet = new(StringComparer.OrdinalIgnoreCase);
 
     private SessionState _state = SessionState.Connected;
+    private bool _tls;
+    private string? _user;
     private bool _extended;
     private string _helo = "";
     private string? _queueId;
@@ -50,16 +56,16 @@ internal sealed partial class SmtpSession
     private bool _unflushed;
     private CancellationTokenSource? _timeout;
 
-    public SmtpSession(PipeReader input, PipeWriter output, IPAddress client, SessionSettings settings)
+    public SmtpSession(Stream transport, IPAddress client, SessionSettings settings)
     {
-        _input = input;
-        _output = output;
+        _transport = transport;
+        (_input, _output) = CreatePipes(transport);
         _client = client;
         _settings = settings;
         _options = settings.Options;
         _logger = settings.Logger;
         _trusted = settings.Relay.IsTrusted(client);
-        _line = new byte[_options.MaxCommandLine];
+        _line = new byte[Math.Max(_options.MaxCommandLine, MaxAuthLine)];
     }
 
     private enum LineStatus
@@ -69,6 +75,20 @@ internal sealed partial class SmtpSession
         BareNewline,
         Closed,
     }
+
+    private bool AuthOffered => !_settings.Users.IsEmpty && (_tls || _options.AllowPlaintextAuth);
+
+    /// <summary>Closes the pipes and the connection's stream (TLS included).</summary>
+    public async ValueTask CloseAsync()
+    {
+        await _input.CompleteAsync().ConfigureAwait(false);
+        await _output.CompleteAsync().ConfigureAwait(false);
+        await _transport.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private static (PipeReader Input, PipeWriter Output) CreatePipes(Stream transport) => (
+        PipeReader.Create(transport, new StreamPipeReaderOptions(bufferSize: 4096, leaveOpen: true)),
+        PipeWriter.Create(transport, new StreamPipeWriterOptions(leaveOpen: true)));
 
     /// <summary>Runs the session until QUIT, a fatal error, a timeout, a hang-up or shutdown.</summary>
     public async Task RunAsync(CancellationToken stopping)
@@ -117,7 +137,7 @@ internal sealed partial class SmtpSession
     /// <summary>Reads and answers one command; false when the session is over.</summary>
     private async Task<bool> NextCommandAsync(CancellationToken stopping)
     {
-        var status = await ReadCommandLineAsync(stopping).ConfigureAwait(false);
+        var status = await ReadCommandLineAsync(_options.MaxCommandLine, stopping).ConfigureAwait(false);
         switch (status)
         {
             case LineStatus.Closed:
@@ -202,6 +222,10 @@ internal sealed partial class SmtpSession
                 Write(new SmtpReply(214, "2.0.0",
                     "Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP"));
                 return true;
+            case SmtpVerb.StartTls:
+                return await StartTlsAsync(arguments.IsEmpty, stopping).ConfigureAwait(false);
+            case SmtpVerb.Auth:
+                return await AuthenticateAsync(arguments.ToArray(), stopping).ConfigureAwait(false);
             case SmtpVerb.NotImplemented:
                 Refuse(new SmtpReply(502, "5.5.1", "Error: command not implemented"));
                 return true;
@@ -232,7 +256,8 @@ internal sealed partial class SmtpSession
             return;
         }
 
-        Write(new SmtpReply(250, null, string.Join('\n',
+        var keywords = new List<string>
+        {
             _settings.Hostname,
             "PIPELINING",
             "SIZE " + _options.MaxMessageSize.ToString(CultureInfo.InvariantCulture),
@@ -240,7 +265,19 @@ internal sealed partial class SmtpSession
             "SMTPUTF8",
             "DSN",
             "CHUNKING",
-            "ENHANCEDSTATUSCODES")));
+            "ENHANCEDSTATUSCODES",
+        };
+        if (_settings.Certificates is not null && !_tls)
+        {
+            keywords.Add("STARTTLS");
+        }
+
+        if (AuthOffered)
+        {
+            keywords.Add("AUTH PLAIN LOGIN");
+        }
+
+        Write(new SmtpReply(250, null, string.Join('\n', keywords)));
     }
 
     private void Mail(ReadOnlySpan<byte> arguments)
@@ -260,6 +297,13 @@ internal sealed partial class SmtpSession
         if (error != PathError.None)
         {
             Refuse(PathRefusal(error, "5.1.7", "sender"));
+            return;
+        }
+
+        if (_settings.RequireAuth && _user is null)
+        {
+            // RFC 6409 4.3 and RFC 4954 6: the submission port takes mail from users only.
+            Refuse(new SmtpReply(530, "5.7.0", "Authentication required"));
             return;
         }
 
@@ -370,6 +414,15 @@ internal sealed partial class SmtpSession
                     if (request.EnvelopeId is null || request.EnvelopeId.Length is 0 or > 100)
                     {
                         return new SmtpReply(501, "5.5.4", "Syntax: ENVID=<xtext of 1 to 100 characters>");
+                    }
+
+                    break;
+                case "AUTH" when AuthOffered:
+                    // RFC 4954 5: the identity a previous hop authenticated. Trust comes from this
+                    // session's own AUTH, so the value is checked for syntax and not used.
+                    if (Xtext.Decode(value, allowUtf8: true) is not { Length: > 0 })
+                    {
+                        return new SmtpReply(501, "5.5.4", "Syntax: AUTH=<xtext mailbox> or AUTH=<>");
                     }
 
                     break;
@@ -539,7 +592,7 @@ internal sealed partial class SmtpSession
             return true;
         }
 
-        if (_trusted)
+        if (_trusted || _user is not null)
         {
             return true;
         }
@@ -823,12 +876,12 @@ internal sealed partial class SmtpSession
     }
 
     /// <summary>The "with" protocol name of RFC 3848 and RFC 6531 3.7.3.</summary>
-    private string Protocol() => (_smtpUtf8, _extended) switch
+    private string Protocol()
     {
-        (true, _) => "UTF8SMTP",
-        (false, true) => "ESMTP",
-        _ => "SMTP",
-    };
+        var name = _smtpUtf8 ? "UTF8SMTP" : _extended ? "ESMTP" : "SMTP";
+        var suffix = (_tls ? "S" : "") + (_user is not null ? "A" : "");
+        return suffix.Length == 0 || name == "SMTP" ? name : name + suffix;
+    }
 
     private void AddMissingHeaders(MessageReceiver receiver, string queueId, DateTimeOffset arrivedAt)
     {
@@ -860,6 +913,240 @@ internal sealed partial class SmtpSession
                 span[i] = c > ' ' && c < 127 && c != '(' && c != ')' && c != '\\' ? c : '?';
             }
         });
+    }
+
+    /// <summary>
+    /// STARTTLS (RFC 3207): everything the client sent before the handshake is discarded with
+    /// the old pipes, and the session starts again from EHLO (section 4.2).
+    /// </summary>
+    private async Task<bool> StartTlsAsync(bool bare, CancellationToken stopping)
+    {
+        if (_settings.Certificates is null)
+        {
+            Refuse(new SmtpReply(502, "5.5.1", "Error: command not implemented"));
+            return true;
+        }
+
+        if (!bare)
+        {
+            Refuse(new SmtpReply(501, "5.5.4", "Syntax: STARTTLS"));
+            return true;
+        }
+
+        if (_tls)
+        {
+            Refuse(new SmtpReply(503, "5.5.1", "Error: TLS already active"));
+            return true;
+        }
+
+        System.Security.Cryptography.X509Certificates.X509Certificate2 certificate;
+        try
+        {
+            certificate = _settings.Certificates.Certificate;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException
+            or System.Security.Cryptography.CryptographicException)
+        {
+            LogTlsUnavailable(_logger, e.Message);
+            Refuse(new SmtpReply(454, "4.7.0", "TLS not available due to temporary reason"));
+            return true;
+        }
+
+        Write(new SmtpReply(220, "2.0.0", "Ready to start TLS"));
+        await FlushAsync().ConfigureAwait(false);
+        await _input.CompleteAsync().ConfigureAwait(false);
+        await _output.CompleteAsync().ConfigureAwait(false);
+
+        var tls = new System.Net.Security.SslStream(_transport, leaveInnerStreamOpen: false);
+        using var handshake = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        handshake.CancelAfter(_options.TlsHandshakeTimeout);
+        try
+        {
+            await tls.AuthenticateAsServerAsync(new System.Net.Security.SslServerAuthenticationOptions
+            {
+                ServerCertificate = certificate,
+                EnabledSslProtocols = System.Security.Authentication.SslProtocols.Tls12
+                    | System.Security.Authentication.SslProtocols.Tls13,
+                ClientCertificateRequired = false,
+            }, handshake.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is System.Security.Authentication.AuthenticationException or IOException
+            || (e is OperationCanceledException && !stopping.IsCancellationRequested))
+        {
+            LogTlsFailed(_logger, _client, e.Message);
+            _transport = tls;
+            (_input, _output) = CreatePipes(tls);
+            return false;
+        }
+
+        _transport = tls;
+        (_input, _output) = CreatePipes(tls);
+        _needInput = false;
+        _tls = true;
+        ResetTransaction();
+        _state = SessionState.Connected;
+        _extended = false;
+        _helo = "";
+        LogTls(_logger, _client, tls.SslProtocol, tls.NegotiatedCipherSuite);
+        return true;
+    }
+
+    /// <summary>AUTH PLAIN and LOGIN (RFC 4954, 4616) against the configured users.</summary>
+    private async Task<bool> AuthenticateAsync(byte[] arguments, CancellationToken stopping)
+    {
+        if (!AuthOffered)
+        {
+            Refuse(_settings.Users.IsEmpty
+                ? new SmtpReply(502, "5.5.1", "Error: command not implemented")
+                : new SmtpReply(538, "5.7.11", "Encryption required: use STARTTLS first"));
+            return true;
+        }
+
+        if (_user is not null)
+        {
+            Refuse(new SmtpReply(503, "5.5.1", "Error: already authenticated"));
+            return true;
+        }
+
+        if (_settings.AuthFailures.IsBlocked(_client))
+        {
+            Write(new SmtpReply(421, "4.7.0", $"{_settings.Hostname} Too many failed authentications, "
+                + "try again later"));
+            return false;
+        }
+
+        var text = Encoding.ASCII.GetString(arguments);
+        var space = text.IndexOf(' ', StringComparison.Ordinal);
+        var mechanism = (space < 0 ? text : text[..space]).ToUpperInvariant();
+        var initial = space < 0 ? null : text[(space + 1)..];
+        string? name;
+        string? password;
+        switch (mechanism)
+        {
+            case "PLAIN":
+            {
+                // RFC 4954 4: "=" is an initial response of zero length.
+                var response = initial is null
+                    ? await ChallengeAsync("", stopping).ConfigureAwait(false)
+                    : Decode(initial == "=" ? "" : initial);
+                if (response is null)
+                {
+                    return _exchangeOpen;
+                }
+
+                // RFC 4616 2: authzid NUL authcid NUL passwd; acting for another is not offered.
+                var parts = response.Split('\0');
+                if (parts.Length != 3 || (parts[0].Length > 0 && parts[0] != parts[1]))
+                {
+                    (name, password) = (null, null);
+                }
+                else
+                {
+                    (name, password) = (parts[1], parts[2]);
+                }
+
+                break;
+            }
+
+            case "LOGIN":
+                name = initial is null
+                    ? await ChallengeAsync("VXNlcm5hbWU6", stopping).ConfigureAwait(false)
+                    : Decode(initial);
+                if (name is null)
+                {
+                    return _exchangeOpen;
+                }
+
+                password = await ChallengeAsync("UGFzc3dvcmQ6", stopping).ConfigureAwait(false);
+                if (password is null)
+                {
+                    return _exchangeOpen;
+                }
+
+                break;
+            default:
+                Refuse(new SmtpReply(504, "5.5.4", "Error: authentication mechanism not supported"));
+                return true;
+        }
+
+        if (name is not null && password is not null && _settings.Users.Verify(name, password))
+        {
+            _user = name;
+            LogAuthenticated(_logger, _client, name, mechanism);
+            Write(new SmtpReply(235, "2.7.0", "Authentication successful"));
+            return true;
+        }
+
+        LogAuthFailed(_logger, _client, name ?? "", mechanism);
+        Refuse(new SmtpReply(535, "5.7.8", "Authentication credentials invalid"));
+        if (_settings.AuthFailures.RecordFailure(_client))
+        {
+            Write(new SmtpReply(421, "4.7.0", $"{_settings.Hostname} Too many failed authentications, "
+                + "try again later"));
+            return false;
+        }
+
+        return true;
+    }
+
+    private bool _exchangeOpen;
+
+    /// <summary>
+    /// Sends a 334 challenge and reads the answer, decoded. Null when the exchange ended: the
+    /// client cancelled it, sent no base64, or the connection must close (<see cref="_exchangeOpen"/>
+    /// says whether the session goes on).
+    /// </summary>
+    private async Task<string?> ChallengeAsync(string challenge, CancellationToken stopping)
+    {
+        Write(new SmtpReply(334, null, challenge));
+        var status = await ReadCommandLineAsync(MaxAuthLine, stopping).ConfigureAwait(false);
+        _exchangeOpen = true;
+        switch (status)
+        {
+            case LineStatus.Closed:
+                _exchangeOpen = false;
+                return null;
+            case LineStatus.BareNewline:
+                Write(new SmtpReply(500, "5.5.2",
+                    "Syntax error: bare CR or LF in a command; lines must end with CRLF"));
+                _exchangeOpen = false;
+                return null;
+            case LineStatus.TooLong:
+                Refuse(new SmtpReply(500, "5.5.6", "Authentication exchange line is too long"));
+                return null;
+        }
+
+        var line = _line.AsSpan(0, _lineLength);
+        if (line.SequenceEqual("*"u8))
+        {
+            Refuse(new SmtpReply(501, "5.0.0", "Authentication cancelled"));
+            return null;
+        }
+
+        var answer = Encoding.ASCII.GetString(line);
+
+        // The answer may hold a password: it does not stay in the line buffer.
+        line.Clear();
+        return Decode(answer) ?? RefuseBase64();
+    }
+
+    private string? RefuseBase64()
+    {
+        Refuse(new SmtpReply(501, "5.5.2", "Error: invalid base64 in authentication exchange"));
+        return null;
+    }
+
+    private string? Decode(string base64)
+    {
+        var bytes = new byte[base64.Length];
+        if (!Convert.TryFromBase64String(base64, bytes, out var length)
+            || !System.Text.Unicode.Utf8.IsValid(bytes.AsSpan(0, length)))
+        {
+            _exchangeOpen = true;
+            return null;
+        }
+
+        return Encoding.UTF8.GetString(bytes, 0, length);
     }
 
     private void ResetTransaction()
@@ -909,7 +1196,7 @@ internal sealed partial class SmtpSession
         return true;
     }
 
-    private async Task<LineStatus> ReadCommandLineAsync(CancellationToken stopping)
+    private async Task<LineStatus> ReadCommandLineAsync(int maxLength, CancellationToken stopping)
     {
         var discarding = false;
         while (true)
@@ -925,7 +1212,7 @@ internal sealed partial class SmtpSession
                     return LineStatus.Closed;
                 }
 
-                if (buffer.Length <= _options.MaxCommandLine)
+                if (buffer.Length <= maxLength)
                 {
                     _input.AdvanceTo(buffer.Start, buffer.End);
                     _needInput = true;
@@ -959,7 +1246,7 @@ internal sealed partial class SmtpSession
             }
 
             // The buffer belongs to the pipe again after AdvanceTo: copy the line out first.
-            var tooLong = discarding || line.Length + 1 > _options.MaxCommandLine;
+            var tooLong = discarding || line.Length + 1 > maxLength;
             if (!tooLong)
             {
                 content.CopyTo(_line);
@@ -1045,7 +1332,7 @@ internal sealed partial class SmtpSession
         for (var i = 0; i < lines.Length; i++)
         {
             var separator = i == lines.Length - 1 ? ' ' : '-';
-            var text = reply.Status is null || reply.Code == 220
+            var text = reply.Status is null
                 ? $"{reply.Code}{separator}{lines[i]}\r\n"
                 : $"{reply.Code}{separator}{reply.Status} {lines[i]}\r\n";
             var span = _output.GetSpan(text.Length);
@@ -1114,6 +1401,25 @@ internal sealed partial class SmtpSession
     [LoggerMessage(EventId = 309, Level = LogLevel.Debug,
         Message = "{QueueId}: {Count} bare CR or LF in BDAT content rewritten as CRLF")]
     private static partial void LogNormalised(ILogger logger, string queueId, int count);
+
+    [LoggerMessage(EventId = 310, Level = LogLevel.Information,
+        Message = "{Client}: TLS established, {Protocol} {Cipher}")]
+    private static partial void LogTls(ILogger logger, IPAddress client,
+        System.Security.Authentication.SslProtocols protocol, System.Net.Security.TlsCipherSuite cipher);
+
+    [LoggerMessage(EventId = 311, Level = LogLevel.Information, Message = "{Client}: TLS handshake failed: {Reason}")]
+    private static partial void LogTlsFailed(ILogger logger, IPAddress client, string reason);
+
+    [LoggerMessage(EventId = 312, Level = LogLevel.Error, Message = "TLS certificate unavailable: {Reason}")]
+    private static partial void LogTlsUnavailable(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 313, Level = LogLevel.Information,
+        Message = "{Client}: authenticated as {User} with {Mechanism}")]
+    private static partial void LogAuthenticated(ILogger logger, IPAddress client, string user, string mechanism);
+
+    [LoggerMessage(EventId = 314, Level = LogLevel.Warning,
+        Message = "{Client}: authentication failed for '{User}' with {Mechanism}")]
+    private static partial void LogAuthFailed(ILogger logger, IPAddress client, string user, string mechanism);
 
     [LoggerMessage(EventId = 308, Level = LogLevel.Debug, Message = "{Client}: connection lost: {Reason}")]
     private static partial void LogConnectionLost(ILogger logger, IPAddress client, string reason);

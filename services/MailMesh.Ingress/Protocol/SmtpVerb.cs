@@ -14,5 +14,7 @@ internal enum SmtpVerb
     Quit,
     Vrfy,
     Help,
+    StartTls,
+    Auth,
     NotImplemented,
 }

@@ -27,6 +27,8 @@ internal sealed class IngressServer : IAsyncDisposable
 
     public IPEndPoint Endpoint { get; }
 
+    public IPEndPoint? SubmissionEndpoint { get; private init; }
+
     public string QueuePrefix { get; }
 
     public Uri Broker { get; }
@@ -37,7 +39,8 @@ internal sealed class IngressServer : IAsyncDisposable
 
     public static async Task<IngressServer> StartAsync(
         Action<Dictionary<string, string?>>? configure = null,
-        Uri? broker = null)
+        Uri? broker = null,
+        CapturedLogs? logs = null)
     {
         broker ??= await TestBroker.SharedUriAsync();
         var prefix = "test-" + Guid.NewGuid().ToString("N")[..12];
@@ -64,13 +67,21 @@ internal sealed class IngressServer : IAsyncDisposable
         builder.AddMailMeshDefaults("mailmesh-ingress-test");
         builder.Services.AddMailMeshIngress(builder.Configuration);
         builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
+        if (logs is not null)
+        {
+            builder.Logging.AddProvider(logs);
+            builder.Logging.SetMinimumLevel(LogLevel.Trace);
+            builder.Logging.AddFilter(_ => true);
+        }
         var host = builder.Build();
         await host.StartAsync();
-        var endpoint = await host.Services.GetRequiredService<SmtpListener>().Bound;
+        var server = host.Services.GetRequiredService<SmtpServer>();
+        var endpoint = await server.Relay.Bound;
+        var submission = server.Submission is { } listener ? await listener.Bound : null;
 
         // The spool's queues exist once the publisher has connected; tests count on them.
         await host.Services.GetRequiredService<SpoolPublisher>().TryConnectAsync(CancellationToken.None);
-        return new IngressServer(host, endpoint, prefix, broker);
+        return new IngressServer(host, endpoint, prefix, broker) { SubmissionEndpoint = submission };
     }
 
     public T Get<T>() where T : notnull => _host.Services.GetRequiredService<T>();
