@@ -231,6 +231,55 @@ public class TlsAndAuthTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StartTls_PresentsTheConfiguredCertificate()
+    {
+        var dir = Directory.CreateTempSubdirectory("mailmesh-tls-").FullName;
+        var (exit, output) = await Tool.RunAsync("openssl", TimeSpan.FromSeconds(60),
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            "-subj", $"/CN={IngressServer.Hostname}/O=Configured", "-keyout", Path.Combine(dir, "key.pem"),
+            "-out", Path.Combine(dir, "cert.pem"));
+        Assert.True(exit == 0, output);
+        await using var server = await IngressServer.StartAsync(s =>
+        {
+            s["MailMesh:Ingress:CertificateFile"] = Path.Combine(dir, "cert.pem");
+            s["MailMesh:Ingress:KeyFile"] = Path.Combine(dir, "key.pem");
+        });
+
+        using var client = new SmtpClient();
+        string? subject = null;
+        client.ServerCertificateValidationCallback = (_, certificate, _, _) =>
+        {
+            subject = certificate?.Subject;
+            return true;
+        };
+        await client.ConnectAsync(server.Endpoint.Address.ToString(), server.Endpoint.Port,
+            SecureSocketOptions.StartTls);
+        Assert.Contains("O=Configured", subject);
+        await client.DisconnectAsync(true);
+        Directory.Delete(dir, recursive: true);
+    }
+
+    [Fact]
+    public async Task HashPasswordCommand_PrintsAHashThatVerifies()
+    {
+        var dll = typeof(SmtpServer).Assembly.Location;
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+        };
+        start.ArgumentList.Add(dll);
+        start.ArgumentList.Add("hash-password");
+        using var process = System.Diagnostics.Process.Start(start)!;
+        await process.StandardInput.WriteLineAsync("s3cret!");
+        process.StandardInput.Close();
+        var hash = (await process.StandardOutput.ReadToEndAsync()).Trim();
+        await process.WaitForExitAsync();
+        Assert.Equal(0, process.ExitCode);
+        Assert.True(PasswordHash.Verify("s3cret!", hash), hash);
+    }
+
+    [Fact]
     public void PasswordHash_VerifiesOnlyItsPassword()
     {
         var hash = PasswordHash.Create("secret");
