@@ -16,6 +16,14 @@ public sealed class SpoolTopology(SpoolOptions options)
     /// <summary>Spool messages still not handled at the delivery limit, kept for an operator.</summary>
     public string PoisonQueue { get; } = options.QueuePrefix + ".poison";
 
+    /// <summary>
+    /// Spool messages whose recipients were deferred, each a copy holding only those recipients,
+    /// kept until they are tried again.
+    /// </summary>
+    // Limitation: nothing moves these messages back into the spool yet (there is no TTL and no
+    // ladder of wait queues): deferred mail waits here until an operator shovels it back.
+    public string DeferredQueue { get; } = options.QueuePrefix + ".deferred";
+
     public int MaxLength => options.MaxLength;
 
     public Dictionary<string, object?> SpoolArguments() => new()
@@ -39,6 +47,15 @@ public sealed class SpoolTopology(SpoolOptions options)
         ["x-delivery-limit"] = 1000,
     };
 
+    public Dictionary<string, object?> DeferredArguments() => new()
+    {
+        ["x-queue-type"] = "quorum",
+        // Full or not, a deferred copy is refused rather than dropped: the worker then keeps the
+        // spool message and tries it again.
+        ["x-overflow"] = "reject-publish",
+        ["x-delivery-limit"] = 1000,
+    };
+
     /// <summary>
     /// Declares every queue of the spool, each on a channel of its own. Returns the names of
     /// queues that already exist with other arguments: the broker keeps a queue's arguments for
@@ -53,6 +70,7 @@ public sealed class SpoolTopology(SpoolOptions options)
         {
             (PoisonQueue, PoisonArguments()),
             (SpoolQueue, SpoolArguments()),
+            (DeferredQueue, DeferredArguments()),
         })
         {
             if (!await DeclareQueueAsync(connection, name, arguments, cancellationToken)

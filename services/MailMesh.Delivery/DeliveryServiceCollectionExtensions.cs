@@ -1,0 +1,58 @@
+using MailMesh.Delivery.Maildir;
+using MailMesh.Delivery.Relay;
+using MailMesh.Delivery.Routing;
+using MailMesh.Hosting;
+using MailMesh.Spool;
+using Microsoft.Extensions.Options;
+
+namespace MailMesh.Delivery;
+
+public static class DeliveryServiceCollectionExtensions
+{
+    /// <summary>Registers the delivery worker: options, transport map, routes and the spool consumer.</summary>
+    public static IServiceCollection AddMailMeshDelivery(this IServiceCollection services)
+    {
+        services.AddMailMeshSpoolConsumer();
+        services.AddOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.SectionName)
+            .ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RoutingOptions>().BindConfiguration(RoutingOptions.SectionName)
+            .PostConfigure(AddDefaultRoutes)
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RoutingOptions>, RoutingOptionsValidator>();
+
+        services.AddSingleton(sp => BuildMap(sp.GetRequiredService<IOptions<RoutingOptions>>().Value));
+        services.AddSingleton(sp => new MaildirWriter(
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IOptions<MailMeshOptions>>().Value.Hostname));
+        services.AddSingleton(sp => new SmarthostRelay(
+            sp.GetRequiredService<IOptions<DeliveryOptions>>().Value,
+            sp.GetRequiredService<IOptions<MailMeshOptions>>().Value.Hostname));
+        services.AddSingleton<DeliveryAgent>();
+        services.AddHostedService<DeliveryWorker>();
+        return services;
+    }
+
+    private static void AddDefaultRoutes(RoutingOptions options)
+    {
+        foreach (var (domain, target) in RoutingOptions.DefaultRoutes)
+        {
+            options.Routes.TryAdd(domain, target);
+        }
+    }
+
+    private static TransportMap BuildMap(RoutingOptions options)
+    {
+        var baseDirectory = Environment.CurrentDirectory;
+        var routes = new Dictionary<string, Route>(StringComparer.Ordinal);
+        foreach (var (domain, target) in options.Routes)
+        {
+            // An empty entry removes a default route.
+            if (!string.IsNullOrWhiteSpace(target))
+            {
+                routes[domain.Trim().TrimEnd('.').ToLowerInvariant()] = RouteParser.Parse(target, baseDirectory);
+            }
+        }
+
+        return new TransportMap(routes, RouteParser.Parse(options.DefaultRoute, baseDirectory));
+    }
+}

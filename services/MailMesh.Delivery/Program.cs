@@ -1,0 +1,11 @@
+using MailMesh.Delivery;
+using MailMesh.Hosting;
+using Microsoft.Extensions.Options;
+
+var builder = Host.CreateApplicationBuilder(args);
+builder.AddMailMeshDefaults("mailmesh-delivery");
+builder.Services.AddMailMeshDelivery();
+builder.Services.AddOptions<HostOptions>().Configure<IOptions<DeliveryOptions>>((host, delivery) =>
+    // Room for the deliveries in flight to finish, and for returning the rest to the spool.
+    host.ShutdownTimeout = delivery.Value.DrainTimeout + TimeSpan.FromSeconds(15));
+await builder.Build().RunAsync();

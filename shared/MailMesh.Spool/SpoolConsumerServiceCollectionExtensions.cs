@@ -1,0 +1,21 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace MailMesh.Spool;
+
+public static class SpoolConsumerServiceCollectionExtensions
+{
+    /// <summary>Registers the spool options, topology and consumer, without the ingress's publisher.</summary>
+    public static IServiceCollection AddMailMeshSpoolConsumer(this IServiceCollection services)
+    {
+        services.AddOptions<RabbitMqOptions>().BindConfiguration(RabbitMqOptions.SectionName)
+            .ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<SpoolOptions>().BindConfiguration(SpoolOptions.SectionName)
+            .ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton(sp => new SpoolTopology(sp.GetRequiredService<IOptions<SpoolOptions>>().Value));
+        services.TryAddSingleton<SpoolConsumer>();
+        services.TryAddSingleton(TimeProvider.System);
+        return services;
+    }
+}
