@@ -164,6 +164,7 @@ internal sealed class MailFlow : IAsyncDisposable
         ["MailMesh:Spool:QueuePrefix"] = prefix,
         ["Logging:LogLevel:Default"] = "Warning",
         ["Logging:LogLevel:MailMesh.Delivery"] = "Information",
+        ["Logging:LogLevel:MailMesh.Spool"] = "Information",
     };
 
     private static HostApplicationBuilder NewBuilder(Dictionary<string, string?> settings)
