@@ -65,7 +65,8 @@ internal sealed partial class SmtpSession
         _options = settings.Options;
         _logger = settings.Logger;
         _trusted = settings.Relay.IsTrusted(client);
-        _line = new byte[Math.Max(_options.MaxCommandLine, MaxAuthLine)];
+        // Rented: a connection that sends one message must not cost a fresh 12 KiB array.
+        _line = ArrayPool<byte>.Shared.Rent(Math.Max(_options.MaxCommandLine, MaxAuthLine));
     }
 
     private enum LineStatus
@@ -84,6 +85,9 @@ internal sealed partial class SmtpSession
         await _input.CompleteAsync().ConfigureAwait(false);
         await _output.CompleteAsync().ConfigureAwait(false);
         await _transport.DisposeAsync().ConfigureAwait(false);
+
+        // The line may have held an AUTH exchange: clear it before the pool hands it on.
+        ArrayPool<byte>.Shared.Return(_line, clearArray: true);
     }
 
     private static (PipeReader Input, PipeWriter Output) CreatePipes(Stream transport) => (
