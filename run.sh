@@ -132,9 +132,10 @@ for svc in "${services[@]}"; do
         echo "run.sh: $out/$svc.dll is missing after the build" >&2
         exit 1
     fi
-    # Run from the output directory: the host takes its content root, and so appsettings.json,
-    # from the working directory.
-    (cd "$out" && exec dotnet "$svc.dll") &
+    # The content root (where appsettings.json is read) is the output directory, but the
+    # working directory stays the repo, so relative routes such as file:var/mailbox land in
+    # the repo's var/.
+    DOTNET_CONTENTROOT=$PWD/$out dotnet "$out/$svc.dll" &
     service_pids+=("$!")
     service_names+=("$svc")
     echo "run.sh: started $svc (pid $!)"
@@ -148,7 +149,8 @@ smtp_address=${MailMesh__Ingress__Address:-127.0.0.1}
 smtp_port=${MailMesh__Ingress__Port:-2525}
 [[ $smtp_address != 0.0.0.0 ]] || smtp_address=127.0.0.1
 echo "run.sh: MailMesh accepts mail over SMTP at $smtp_address:$smtp_port, for example:"
-echo "  swaks --server $smtp_address:$smtp_port --from alice@example.com --to bob@example.net"
+echo "  swaks --server $smtp_address:$smtp_port --from alice@example.com --to bob@example.test"
+echo "run.sh: mail for .test and localhost lands in var/mailbox/<domain>/<user>/new"
 echo "run.sh: press Ctrl-C to stop"
 
 # Any service ending on its own takes the others down with it: a half-running relay is
