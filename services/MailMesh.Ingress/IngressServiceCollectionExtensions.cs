@@ -1,3 +1,4 @@
+using MailMesh.Hosting;
 using MailMesh.Ingress.Policy;
 using MailMesh.Ingress.Spooling;
 using MailMesh.Spool;
@@ -13,6 +14,13 @@ public static class IngressServiceCollectionExtensions
         IConfiguration configuration)
     {
         services.AddMailMeshSpool();
+        // The ingress connects when a message comes; a readiness probe is a reason to try, or a
+        // broker back from an outage would stay unused by a balancer waiting for readiness.
+        services.AddReadinessCheck<SpoolPublisher>("broker", async (publisher, cancellationToken) =>
+            publisher.IsReady || (await publisher.TryConnectAsync(cancellationToken).ConfigureAwait(false)
+                && publisher.IsReady)
+                ? null
+                : "not connected to the broker, or the broker is blocked");
         services.AddOptions<IngressOptions>().BindConfiguration(IngressOptions.SectionName)
             .PostConfigure(options =>
                 ApplyListDefaults(options, configuration.GetSection(IngressOptions.SectionName)))

@@ -135,6 +135,7 @@ internal sealed partial class SmtpListener(
             {
                 // RFC 5321 3.8: a server that will not serve a client may say 421 and close.
                 LogTooManyConnections(logger, address, total, fromClient);
+                IngressTelemetry.CountRefusal(421, total > _options.MaxConnections ? "4.3.2" : "4.7.0");
                 var text = total > _options.MaxConnections
                     ? $"421 4.3.2 {settings.Hostname} Service busy: too many connections, try again later\r\n"
                     : $"421 4.7.0 {settings.Hostname} Too many connections from {address}, "

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -64,16 +65,21 @@ public sealed partial class SpoolPublisher(
 
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(_options.ConfirmTimeout);
+        var messageId = envelope.QueueId + "." + envelope.Part.ToString(
+            System.Globalization.CultureInfo.InvariantCulture);
+        using var activity = SpoolTelemetry.StartPublish(topology.SpoolQueue, messageId, message.Length);
+        var headers = EnvelopeHeaders.Write(envelope);
+        SpoolTelemetry.Inject(activity, headers);
         var properties = new BasicProperties
         {
             Persistent = true,
             ContentType = "message/rfc822",
-            MessageId = envelope.QueueId + "." + envelope.Part.ToString(
-                System.Globalization.CultureInfo.InvariantCulture),
+            MessageId = messageId,
             AppId = "mailmesh",
             Timestamp = new AmqpTimestamp(envelope.ArrivedAt.ToUnixTimeSeconds()),
-            Headers = EnvelopeHeaders.Write(envelope),
+            Headers = headers,
         };
+        var started = Stopwatch.GetTimestamp();
 
         IChannel? channel = null;
         var keepChannel = false;
@@ -88,10 +94,12 @@ public sealed partial class SpoolPublisher(
                 body: message,
                 cancellationToken: deadline.Token).ConfigureAwait(false);
             keepChannel = true;
+            SpoolTelemetry.ConfirmDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
         }
         catch (PublishException e) when (!e.IsReturn)
         {
             keepChannel = true;
+            activity?.SetStatus(ActivityStatusCode.Error, "refused by the broker");
             await ThrowForNackAsync(link, e).ConfigureAwait(false);
         }
         catch (PublishException e)

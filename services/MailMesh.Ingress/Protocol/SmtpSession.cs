@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Globalization;
 using System.IO.Pipelines;
 using System.Net;
@@ -51,6 +52,7 @@ internal sealed partial class SmtpSession
     private long _declaredSize;
     private int _refusedRecipients;
     private int _errors;
+    private DateTimeOffset _transactionStarted;
     private int _lineLength;
     private bool _needInput;
     private bool _unflushed;
@@ -99,6 +101,8 @@ internal sealed partial class SmtpSession
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         _timeout = timeout;
+        IngressTelemetry.Sessions.Add(1);
+        IngressTelemetry.ActiveSessions.Add(1);
         try
         {
             Write(new SmtpReply(220, null, $"{_settings.Hostname} ESMTP {ImplementationName}"));
@@ -131,6 +135,7 @@ internal sealed partial class SmtpSession
         }
         finally
         {
+            IngressTelemetry.ActiveSessions.Add(-1);
             _timeout = null;
 
             // A BDAT transaction cut short holds memory of the shared budget: give it back.
@@ -338,6 +343,7 @@ internal sealed partial class SmtpSession
         _envelopeId = request.EnvelopeId;
         _return = request.Return;
         _queueId = _settings.QueueIds.Next();
+        _transactionStarted = _settings.Time.GetUtcNow();
         _state = SessionState.Mail;
         Write(new SmtpReply(250, "2.1.0", "Ok"));
     }
@@ -805,6 +811,9 @@ internal sealed partial class SmtpSession
     private async Task FinishMessageAsync(MessageBuffer buffer, MessageReceiver receiver)
     {
         var queueId = _queueId!;
+        // The span covers the transaction from MAIL; it begins only now, once there is a message
+        // to trace, and is current only inside this method, so it never outlives its transaction.
+        using var activity = StartTransactionActivity(queueId);
         var reply = Judge(receiver);
         if (reply is null)
         {
@@ -818,11 +827,24 @@ internal sealed partial class SmtpSession
             {
                 LogAccepted(_logger, queueId, receiver.MessageId, _client, _reversePath,
                     _recipients.Count, receiver.Size);
+                IngressTelemetry.MessagesAccepted.Add(1);
+                IngressTelemetry.BytesAccepted.Add(buffer.Memory.Length);
+                IngressTelemetry.RecipientsAccepted.Add(_recipients.Count);
             }
         }
         else
         {
             LogRefusedMessage(_logger, queueId, _client, reply.Value.ToString());
+        }
+
+        if (activity is not null)
+        {
+            activity.SetTag("smtp.reply.code", reply.Value.Code);
+            activity.SetTag("messaging.message.body.size", buffer.Memory.Length);
+            if (reply.Value.IsError)
+            {
+                activity.SetStatus(ActivityStatusCode.Error, reply.Value.ToString());
+            }
         }
 
         if (reply.Value.IsError)
@@ -832,6 +854,23 @@ internal sealed partial class SmtpSession
 
         Write(reply.Value);
         ResetTransaction();
+    }
+
+    private Activity? StartTransactionActivity(string queueId)
+    {
+        var activity = IngressTelemetry.Source.StartActivity(ActivityKind.Server, default(ActivityContext),
+            startTime: _transactionStarted, name: "smtp receive");
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag("mailmesh.queue_id", queueId);
+            activity.SetTag("network.protocol.name", "smtp");
+            activity.SetTag("network.transport", "tcp");
+            activity.SetTag("client.address", _client.ToString());
+            activity.SetTag("smtp.helo", _helo);
+            activity.SetTag("smtp.recipients.count", _recipients.Count);
+        }
+
+        return activity;
     }
 
     private SmtpReply? Judge(MessageReceiver receiver)
@@ -1332,6 +1371,11 @@ internal sealed partial class SmtpSession
 
     private void Write(SmtpReply reply)
     {
+        if (reply.IsError)
+        {
+            IngressTelemetry.CountRefusal(reply.Code, reply.Status);
+        }
+
         var lines = reply.Text.Split('\n');
         for (var i = 0; i < lines.Length; i++)
         {

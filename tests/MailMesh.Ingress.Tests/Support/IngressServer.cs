@@ -35,6 +35,9 @@ internal sealed class IngressServer : IAsyncDisposable
 
     public string SpoolQueue => QueuePrefix + ".spool";
 
+    /// <summary>The health and metrics endpoint, when MailMesh:Http:Port was set.</summary>
+    public Uri? Http => _host.Services.GetRequiredService<HttpEndpoints>().BaseAddress;
+
     public const string Hostname = "mx.mailmesh.test";
 
     public static async Task<IngressServer> StartAsync(
