@@ -179,6 +179,8 @@ internal sealed partial class DeliveryAgent(
                     envelope.Attempt + 1, Readable(retryDelay), outcome.Reply);
                 break;
             case OutcomeKind.Expired:
+                // Limitation: no delivery status notification (RFC 3464) goes back to the sender
+                // yet; an expired recipient is only logged.
                 LogExpired(logger, envelope.QueueId, message.MessageId, outcome.Recipient.Address, remote,
                     envelope.Attempt + 1, outcome.Reply);
                 break;
