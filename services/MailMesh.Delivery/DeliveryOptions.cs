@@ -43,9 +43,10 @@ internal sealed class DeliveryOptions
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromMinutes(20);
 
     /// <summary>
-    /// The waits before each next attempt of a deferred recipient: after attempt n comes the
-    /// wait of entry n, and the last entry repeats. Default, after RFC 5321 4.5.4.1 and Postfix:
-    /// 5 minutes, doubling to a cap of 4 hours (<see cref="DefaultRetrySchedule"/>).
+    /// The waits before each next attempt of a deferred recipient: entry 0 after the first
+    /// attempt, entry 1 after the second, the last entry after every later one. Default, after
+    /// RFC 5321 4.5.4.1 and Postfix: 5 minutes, doubling to a cap of 4 hours
+    /// (<see cref="DefaultRetrySchedule"/>).
     /// </summary>
     // Empty here and filled after binding: the configuration binder adds to a list it finds,
     // so a default written here would be prepended to the configured schedule.

@@ -80,7 +80,14 @@ internal sealed class DeliveryProcess : IAsyncDisposable
         }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("the worker did not start");
-        var watchdog = new ProcessStartInfo("/bin/sh");
+        // Its output is redirected (and never written): an inherited stdout of the test host
+        // held open would keep the test runner waiting.
+        var watchdog = new ProcessStartInfo("/bin/sh")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
         foreach (var argument in new[] { "-c", Watchdog, "sh",
             Environment.ProcessId.ToString(CultureInfo.InvariantCulture),
             process.Id.ToString(CultureInfo.InvariantCulture) })
