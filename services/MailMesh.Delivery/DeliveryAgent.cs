@@ -1,56 +1,134 @@
+using System.Globalization;
 using MailMesh.Delivery.Maildir;
 using MailMesh.Delivery.Relay;
 using MailMesh.Delivery.Routing;
 using MailMesh.Spool;
+using Microsoft.Extensions.Options;
 
 namespace MailMesh.Delivery;
 
 /// <summary>
 /// Brings every recipient of a spooled message to an outcome along its route, and records the
 /// outcomes durably before the spool message may be acknowledged: deferred recipients travel on
-/// in one copy, confirmed by the broker into the deferred queue.
+/// in one copy, confirmed by the broker into the wait queue of their next attempt, unless that
+/// attempt would come after the queue lifetime: then they expire.
 /// </summary>
 internal sealed partial class DeliveryAgent(
     TransportMap map,
     MaildirWriter maildir,
     SmarthostRelay smarthost,
     SpoolConsumer spool,
+    IOptions<DeliveryOptions> options,
+    TimeProvider time,
     ILogger<DeliveryAgent> logger)
 {
+    private readonly DeliveryOptions _options = options.Value;
+
     public async Task HandleAsync(SpooledMessage message, CancellationToken cancellationToken)
     {
         var envelope = message.Envelope;
+        var outcomes = await AttemptAsync(message, cancellationToken).ConfigureAwait(false);
+        var retryDelay = _options.RetryDelayAfter(envelope.Attempt + 1);
+        outcomes = ExpireLate(envelope, outcomes, retryDelay);
+
+        foreach (var outcome in outcomes.Where(outcome => outcome.Kind != OutcomeKind.Deferred))
+        {
+            Log(message, outcome, retryDelay);
+        }
+
+        await DeferAsync(message, outcomes, retryDelay, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Tries every recipient once, within <see cref="DeliveryOptions.AttemptTimeout"/>: the
+    /// recipients of a route still in progress when it runs out are deferred, so the spool
+    /// message is settled long before the broker's consumer timeout.
+    /// </summary>
+    private async Task<List<RecipientOutcome>> AttemptAsync(
+        SpooledMessage message,
+        CancellationToken cancellationToken)
+    {
+        var envelope = message.Envelope;
+        using var timeout = new CancellationTokenSource(_options.AttemptTimeout, time);
+        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         var outcomes = new List<RecipientOutcome>(envelope.Recipients.Count);
         foreach (var group in envelope.Recipients.GroupBy(recipient =>
             map.Resolve(TransportMap.DomainOf(recipient.Address))))
         {
-            outcomes.AddRange(await DeliverAsync(group.Key, envelope, [.. group], message.Body, cancellationToken)
-                .ConfigureAwait(false));
+            try
+            {
+                outcomes.AddRange(await DeliverAsync(group.Key, envelope, [.. group], message.Body,
+                    attempt.Token).ConfigureAwait(false));
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested
+                && !cancellationToken.IsCancellationRequested)
+            {
+                // Limitation: every recipient of the interrupted route is deferred, also one it
+                // had delivered already (a Maildir written before the deadline); that one is
+                // delivered a second time at the next attempt.
+                var reply = "451 4.4.2 delivery attempt not finished within "
+                    + Readable(_options.AttemptTimeout);
+                outcomes.AddRange(group.Select(recipient =>
+                    new RecipientOutcome(recipient, OutcomeKind.Deferred, reply, null)));
+            }
         }
 
-        foreach (var outcome in outcomes.Where(outcome => outcome.Kind != OutcomeKind.Deferred))
+        return outcomes;
+    }
+
+    /// <summary>
+    /// Deferred recipients expire when their next attempt would come after the message's queue
+    /// lifetime (RFC 5321 4.5.4.1: give up after some days); the reply keeps the last one they got.
+    /// </summary>
+    private List<RecipientOutcome> ExpireLate(
+        SpoolEnvelope envelope,
+        List<RecipientOutcome> outcomes,
+        TimeSpan retryDelay)
+    {
+        var now = time.GetUtcNow();
+        if (now + retryDelay <= envelope.ArrivedAt + _options.MaxQueueLifetime)
         {
-            Log(message, outcome);
+            return outcomes;
         }
 
+        var age = Readable(now - envelope.ArrivedAt);
+        return [.. outcomes.Select(outcome => outcome.Kind != OutcomeKind.Deferred
+            ? outcome
+            : outcome with
+            {
+                Kind = OutcomeKind.Expired,
+                Reply = $"451 4.4.7 message expired after {age} in the queue: {outcome.Reply}",
+            })];
+    }
+
+    /// <summary>
+    /// Sends the deferred recipients on in one copy of the message, its attempt counted, into
+    /// the wait queue of <paramref name="retryDelay"/>; returns once the broker confirmed it.
+    /// </summary>
+    private async Task DeferAsync(
+        SpooledMessage message,
+        List<RecipientOutcome> outcomes,
+        TimeSpan retryDelay,
+        CancellationToken cancellationToken)
+    {
         var deferred = outcomes.Where(outcome => outcome.Kind == OutcomeKind.Deferred).ToList();
         if (deferred.Count == 0)
         {
             return;
         }
 
-        // Limitation: deferred recipients wait in the deferred queue, which nothing drains yet;
-        // there is no ladder of wait queues, no expiry and no delay notice (RFC 3464) so far.
-        var copy = envelope with
+        // Limitation: no delay notice (an RFC 3464 report with Action: delayed) tells the sender
+        // that the message is still waiting.
+        var copy = message.Envelope with
         {
             Recipients = [.. deferred.Select(outcome => outcome.Recipient)],
-            Attempt = envelope.Attempt + 1,
+            Attempt = message.Envelope.Attempt + 1,
         };
-        await spool.PublishDeferredAsync(copy, message.Body, deferred[0].Reply, cancellationToken)
+        await spool.PublishDeferredAsync(copy, message.Body, retryDelay, deferred[0].Reply, cancellationToken)
             .ConfigureAwait(false);
         foreach (var outcome in deferred)
         {
-            Log(message, outcome);
+            Log(message, outcome, retryDelay);
         }
     }
 
@@ -79,14 +157,14 @@ internal sealed partial class DeliveryAgent(
 
             default:
                 // Limitation: delivery to MX hosts (DnsClient lookup, A/AAAA fallback, RFC 7505
-                // null MX) is not built yet; recipients routed to mx are deferred and wait in the
-                // deferred queue.
+                // null MX) is not built yet; recipients routed to mx are deferred and go round the
+                // wait queues until they expire.
                 return [.. recipients.Select(recipient => new RecipientOutcome(recipient, OutcomeKind.Deferred,
                     "451 4.4.0 delivery to MX hosts is not available yet", null))];
         }
     }
 
-    private void Log(SpooledMessage message, RecipientOutcome outcome)
+    private void Log(SpooledMessage message, RecipientOutcome outcome, TimeSpan retryDelay)
     {
         var envelope = message.Envelope;
         var remote = outcome.Remote ?? "none";
@@ -98,6 +176,12 @@ internal sealed partial class DeliveryAgent(
                 break;
             case OutcomeKind.Deferred:
                 LogDeferred(logger, envelope.QueueId, message.MessageId, outcome.Recipient.Address, remote,
+                    envelope.Attempt + 1, Readable(retryDelay), outcome.Reply);
+                break;
+            case OutcomeKind.Expired:
+                // Limitation: no delivery status notification (RFC 3464) goes back to the sender
+                // yet; an expired recipient is only logged.
+                LogExpired(logger, envelope.QueueId, message.MessageId, outcome.Recipient.Address, remote,
                     envelope.Attempt + 1, outcome.Reply);
                 break;
             default:
@@ -109,18 +193,49 @@ internal sealed partial class DeliveryAgent(
         }
     }
 
+    // The two largest units, rounded down to the second: "4d 23h", "20m", "1m 30s".
+    private static string Readable(TimeSpan span)
+    {
+        (string Unit, long Length)[] units = [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)];
+        var rest = Math.Max(0L, (long)span.TotalSeconds);
+        var parts = new List<string>(2);
+        foreach (var (unit, length) in units)
+        {
+            var count = rest / length;
+            rest %= length;
+            if (count > 0)
+            {
+                parts.Add(count.ToString(CultureInfo.InvariantCulture) + unit);
+            }
+
+            if (parts.Count == 2 || (parts.Count == 1 && count == 0))
+            {
+                break;
+            }
+        }
+
+        return parts.Count == 0 ? "0s" : string.Join(' ', parts);
+    }
+
     [LoggerMessage(EventId = 520, Level = LogLevel.Information,
         Message = "{QueueId}: delivered to <{Recipient}> via {Remote}, attempt {Attempt}: {Reply} ({MessageId})")]
     private static partial void LogDelivered(ILogger logger, string queueId, string? messageId, string recipient,
         string remote, int attempt, string reply);
 
     [LoggerMessage(EventId = 521, Level = LogLevel.Information,
-        Message = "{QueueId}: deferred <{Recipient}> via {Remote}, attempt {Attempt}: {Reply} ({MessageId})")]
+        Message = "{QueueId}: deferred <{Recipient}> via {Remote}, attempt {Attempt}, next in {RetryDelay}: "
+            + "{Reply} ({MessageId})")]
     private static partial void LogDeferred(ILogger logger, string queueId, string? messageId, string recipient,
-        string remote, int attempt, string reply);
+        string remote, int attempt, string retryDelay, string reply);
 
     [LoggerMessage(EventId = 522, Level = LogLevel.Information,
         Message = "{QueueId}: failed <{Recipient}> via {Remote}, attempt {Attempt}: {Reply} ({MessageId})")]
     private static partial void LogFailed(ILogger logger, string queueId, string? messageId, string recipient,
         string remote, int attempt, string reply);
+
+    [LoggerMessage(EventId = 630, Level = LogLevel.Information,
+        Message = "{QueueId}: expired <{Recipient}> via {Remote} after {Attempts} attempts: {Reply} "
+            + "({MessageId})")]
+    private static partial void LogExpired(ILogger logger, string queueId, string? messageId,
+        string recipient, string remote, int attempts, string reply);
 }

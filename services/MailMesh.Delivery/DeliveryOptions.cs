@@ -32,4 +32,46 @@ internal sealed class DeliveryOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long one delivery attempt of a spool message may take in all; recipients still in
+    /// progress then are deferred. It keeps every spool message far inside the broker's consumer
+    /// timeout (30 minutes by default), past which the broker would hand the message to another
+    /// worker. Default 20 minutes.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:25:00")]
+    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromMinutes(20);
+
+    /// <summary>
+    /// The waits before each next attempt of a deferred recipient: entry 0 after the first
+    /// attempt, entry 1 after the second, the last entry after every later one. Default, after
+    /// RFC 5321 4.5.4.1 and Postfix: 5 minutes, doubling to a cap of 4 hours
+    /// (<see cref="DefaultRetrySchedule"/>).
+    /// </summary>
+    // Empty here and filled after binding: the configuration binder adds to a list it finds,
+    // so a default written here would be prepended to the configured schedule.
+    public List<TimeSpan> RetrySchedule { get; set; } = [];
+
+    /// <summary>
+    /// How long after its arrival a message may be tried; a deferred recipient whose next
+    /// attempt would come later expires instead. Default 5 days, as RFC 5321 4.5.4.1 suggests.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "365.00:00:00")]
+    public TimeSpan MaxQueueLifetime { get; set; } = TimeSpan.FromDays(5);
+
+    /// <summary>The retry schedule when none is configured.</summary>
+    public static IReadOnlyList<TimeSpan> DefaultRetrySchedule { get; } =
+    [
+        TimeSpan.FromMinutes(5),
+        TimeSpan.FromMinutes(10),
+        TimeSpan.FromMinutes(20),
+        TimeSpan.FromMinutes(40),
+        TimeSpan.FromMinutes(80),
+        TimeSpan.FromMinutes(160),
+        TimeSpan.FromHours(4),
+    ];
+
+    /// <summary>The wait after attempt <paramref name="attempt"/> (1-based) was deferred.</summary>
+    public TimeSpan RetryDelayAfter(int attempt) =>
+        RetrySchedule[Math.Clamp(attempt - 1, 0, RetrySchedule.Count - 1)];
 }

@@ -12,9 +12,19 @@ public static class DeliveryServiceCollectionExtensions
     /// <summary>Registers the delivery worker: options, transport map, routes and the spool consumer.</summary>
     public static IServiceCollection AddMailMeshDelivery(this IServiceCollection services)
     {
-        services.AddMailMeshSpoolConsumer();
+        // The worker declares the wait queues of its schedule, so it can defer into them.
+        services.AddMailMeshSpoolConsumer(sp =>
+            sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.RetrySchedule);
         services.AddOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.SectionName)
+            .PostConfigure(options =>
+            {
+                if (options.RetrySchedule.Count == 0)
+                {
+                    options.RetrySchedule.AddRange(DeliveryOptions.DefaultRetrySchedule);
+                }
+            })
             .ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<DeliveryOptions>, DeliveryOptionsValidator>();
         services.AddOptions<RoutingOptions>().BindConfiguration(RoutingOptions.SectionName)
             .PostConfigure(AddDefaultRoutes)
             .ValidateOnStart();

@@ -11,4 +11,10 @@ internal enum OutcomeKind
 
     /// <summary>A permanent failure (5xx): never tried again.</summary>
     Failed,
+
+    /// <summary>
+    /// Deferred past the queue lifetime: the next attempt would come too long after the message
+    /// arrived, so it is never tried again.
+    /// </summary>
+    Expired,
 }

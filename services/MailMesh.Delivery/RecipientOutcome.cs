@@ -4,7 +4,7 @@ namespace MailMesh.Delivery;
 
 /// <summary>The outcome of one recipient in one delivery attempt.</summary>
 /// <param name="Recipient">The forward path, as spooled.</param>
-/// <param name="Kind">Delivered, deferred or failed.</param>
+/// <param name="Kind">Delivered, deferred, failed or expired.</param>
 /// <param name="Reply">
 /// The remote reply (<c>550 5.1.1 No such user</c>), or MailMesh's own words in the same form
 /// when there was none (<c>451 4.4.1 connection refused</c>).

@@ -38,6 +38,12 @@ public sealed partial class SpoolConsumer(
     /// the handlers in flight <paramref name="drainTimeout"/> to finish, cancels those still
     /// running (their messages return to the spool) and returns.
     /// </summary>
+    /// <remarks>
+    /// A handler must return well inside the broker's consumer timeout (<c>consumer_timeout</c>,
+    /// 30 minutes by default): past it the broker closes the channel and hands every message in
+    /// flight on it to another worker, while this one may still be delivering them. The consumer
+    /// sets no deadline of its own; the handler knows which of its work can be cut short.
+    /// </remarks>
     public async Task RunAsync(
         SpoolHandler handler,
         int prefetch,
@@ -83,15 +89,24 @@ public sealed partial class SpoolConsumer(
     }
 
     /// <summary>
-    /// Publishes a copy of a spool message into the deferred queue and returns once the broker
-    /// has confirmed it; throws <see cref="SpoolUnavailableException"/> when it did not.
+    /// Publishes a copy of a spool message into the wait queue of <paramref name="delay"/>,
+    /// from which the broker returns it to the spool once the delay is over, and returns once the
+    /// broker has confirmed it; throws <see cref="SpoolUnavailableException"/> when it did not.
     /// </summary>
     public async Task PublishDeferredAsync(
         SpoolEnvelope envelope,
         ReadOnlyMemory<byte> body,
+        TimeSpan delay,
         string reason,
         CancellationToken cancellationToken)
     {
+        var queue = _topology.WaitQueue(delay);
+        if (!_topology.WaitQueues.Contains(queue))
+        {
+            throw new ArgumentOutOfRangeException(nameof(delay), delay,
+                "No wait queue of this delay is declared.");
+        }
+
         var link = _link is { IsOpen: true } open
             ? open
             : throw new SpoolUnavailableException("the broker connection is not open");
@@ -111,15 +126,15 @@ public sealed partial class SpoolConsumer(
         deadline.CancelAfter(_options.ConfirmTimeout);
         try
         {
-            await link.PublishAsync(_topology.DeferredQueue, properties, body, deadline.Token)
+            await link.PublishAsync(queue, properties, body, deadline.Token)
                 .ConfigureAwait(false);
         }
         catch (PublishException e)
         {
             throw new SpoolUnavailableException(
                 e.IsReturn
-                    ? $"the broker could not route the message to {_topology.DeferredQueue}"
-                    : $"the broker refused the message for {_topology.DeferredQueue}",
+                    ? $"the broker could not route the message to {queue}"
+                    : $"the broker refused the message for {queue}",
                 e);
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)

@@ -29,7 +29,7 @@ public sealed class SmarthostRelayTests
         await flow.DeliveryLog.WaitForAsync(520, Wait, "<bob@sub.example.net>", "250 ");
         await using var queues = flow.Queues();
         Assert.Equal(0u, await queues.WaitForCountAsync(queues.Spool, 0, Wait));
-        Assert.Equal(0u, await queues.CountAsync(queues.Deferred));
+        Assert.Equal(0u, await queues.CountWaitingAsync());
     }
 
     [Fact]
@@ -64,12 +64,12 @@ public sealed class SmarthostRelayTests
         Assert.Contains(" 500 5.3.0", line, StringComparison.Ordinal);
         await using var queues = flow.Queues();
         Assert.Equal(0u, await queues.WaitForCountAsync(queues.Spool, 0, Wait));
-        Assert.Equal(0u, await queues.CountAsync(queues.Deferred));
+        Assert.Equal(0u, await queues.CountWaitingAsync());
         Assert.Empty(await sink.WaitForMessagesAsync(0, TimeSpan.Zero));
     }
 
     [Fact]
-    public async Task SmarthostDeferringRecipient4xx_CopyWithThatRecipientGoesToDeferredQueue()
+    public async Task SmarthostDeferringRecipient4xx_CopyWithThatRecipientWaitsInFirstWaitQueue()
     {
         await using var sink = await SmtpSink.StartAsync("-r", "RCPT");
         await using var flow = await MailFlow.StartAsync(settings =>
@@ -79,13 +79,17 @@ public sealed class SmarthostRelayTests
         await RawSmtp.SendAsync(flow.SmtpPort, "alice@example.org", ["later@example.net"], sent);
 
         await using var queues = flow.Queues();
-        var deferred = await queues.TakeAsync(queues.Deferred, Wait);
+        var deferred = await queues.TakeAsync(queues.WaitQueue(TimeSpan.FromMinutes(5)), Wait);
         Assert.NotNull(deferred);
+        Assert.Equal(flow.QueuePrefix + ".wait.5m", queues.WaitQueue(TimeSpan.FromMinutes(5)));
         Assert.True(TestMessages.IsSentWithReceived(deferred.Body, sent));
         Assert.Equal(["later@example.net"], deferred.Envelope.Recipients.Select(r => r.Address));
         Assert.Equal(1, deferred.Envelope.Attempt);
         Assert.Equal("alice@example.org", deferred.Envelope.ReversePath);
-        await flow.DeliveryLog.WaitForAsync(521, Wait, "<later@example.net>", "450 4.3.0");
+        var reason = Assert.IsType<byte[]>(deferred.Properties.Headers![Spool.SpoolConsumer.DeferredReason]);
+        Assert.StartsWith("450 4.3.0", Encoding.UTF8.GetString(reason), StringComparison.Ordinal);
+        await flow.DeliveryLog.WaitForAsync(521, Wait,
+            "<later@example.net>", "attempt 1, next in 5m", "450 4.3.0");
         Assert.Equal(0u, await queues.WaitForCountAsync(queues.Spool, 0, Wait));
     }
 
@@ -102,6 +106,6 @@ public sealed class SmarthostRelayTests
         var line = await flow.DeliveryLog.WaitForAsync(521, Wait, "<bob@example.net>");
         Assert.Contains("451 4.4.1 connect", line, StringComparison.Ordinal);
         await using var queues = flow.Queues();
-        Assert.Equal(1u, await queues.WaitForCountAsync(queues.Deferred, 1, Wait));
+        Assert.Equal(1u, await queues.WaitForCountAsync(queues.WaitQueue(TimeSpan.FromMinutes(5)), 1, Wait));
     }
 }

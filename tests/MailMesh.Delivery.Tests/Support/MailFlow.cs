@@ -1,3 +1,4 @@
+using System.Globalization;
 using MailMesh.Hosting;
 using MailMesh.Ingress;
 using MailMesh.Spool;
@@ -102,7 +103,22 @@ internal sealed class MailFlow : IAsyncDisposable
         _delivery = null;
     }
 
-    public QueueProbe Queues() => new(Broker, QueuePrefix);
+    public QueueProbe Queues() => new(Broker, QueuePrefix, RetrySchedule);
+
+    /// <summary>The delivery worker's retry schedule: the one configured, else the default.</summary>
+    public IReadOnlyList<TimeSpan> RetrySchedule
+    {
+        get
+        {
+            const string key = "MailMesh:Delivery:RetrySchedule:";
+            List<TimeSpan> configured = [.. _deliverySettings
+                .Where(setting => setting.Key.StartsWith(key, StringComparison.Ordinal)
+                    && setting.Value is not null)
+                .OrderBy(setting => int.Parse(setting.Key[key.Length..], CultureInfo.InvariantCulture))
+                .Select(setting => TimeSpan.Parse(setting.Value!, CultureInfo.InvariantCulture))];
+            return configured.Count > 0 ? configured : DeliveryOptions.DefaultRetrySchedule;
+        }
+    }
 
     /// <summary>Every file delivered into the Maildir of <paramref name="address"/>, waiting for <paramref name="count"/>.</summary>
     public async Task<string[]> WaitForMaildirAsync(string mailbox, int count, TimeSpan timeout)
@@ -144,7 +160,7 @@ internal sealed class MailFlow : IAsyncDisposable
         SmtpPort = FreePort.Next();
         var settings = Common(Broker, QueuePrefix);
         settings["MailMesh:Ingress:Address"] = "127.0.0.1";
-        settings["MailMesh:Ingress:Port"] = SmtpPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        settings["MailMesh:Ingress:Port"] = SmtpPort.ToString(CultureInfo.InvariantCulture);
         var builder = NewBuilder(settings);
         builder.AddMailMeshDefaults("mailmesh-ingress-test");
         builder.Services.AddMailMeshIngress(builder.Configuration);

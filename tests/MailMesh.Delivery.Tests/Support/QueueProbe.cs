@@ -3,17 +3,38 @@ using RabbitMQ.Client;
 
 namespace MailMesh.Delivery.Tests.Support;
 
-/// <summary>Looks into the queues of one test's spool, straight on the broker.</summary>
-internal sealed class QueueProbe(Uri broker, string prefix) : IAsyncDisposable
+/// <summary>
+/// Looks into the queues of one test's spool, straight on the broker: the spool, the poison queue
+/// and the wait queues of <paramref name="retrySchedule"/>.
+/// </summary>
+internal sealed class QueueProbe(Uri broker, string prefix, IEnumerable<TimeSpan> retrySchedule)
+    : IAsyncDisposable
 {
+    private readonly SpoolTopology _topology = new(new SpoolOptions { QueuePrefix = prefix }, retrySchedule);
     private IConnection? _connection;
     private IChannel? _channel;
 
-    public string Spool => prefix + ".spool";
+    public string Spool => _topology.SpoolQueue;
 
-    public string Poison => prefix + ".poison";
+    public string Poison => _topology.PoisonQueue;
 
-    public string Deferred => prefix + ".deferred";
+    /// <summary>Every wait queue of the schedule.</summary>
+    public IReadOnlyList<string> WaitQueues => _topology.WaitQueues;
+
+    /// <summary>The wait queue of one delay.</summary>
+    public string WaitQueue(TimeSpan delay) => _topology.WaitQueue(delay);
+
+    /// <summary>Messages ready in all wait queues together.</summary>
+    public async Task<uint> CountWaitingAsync()
+    {
+        var total = 0u;
+        foreach (var queue in WaitQueues)
+        {
+            total += await CountAsync(queue);
+        }
+
+        return total;
+    }
 
     public sealed record Taken(byte[] Body, IReadOnlyBasicProperties Properties)
     {
@@ -82,7 +103,7 @@ internal sealed class QueueProbe(Uri broker, string prefix) : IAsyncDisposable
         try
         {
             var channel = await ChannelAsync();
-            foreach (var queue in new[] { Spool, Poison, Deferred })
+            foreach (var queue in (string[])[Spool, Poison, .. WaitQueues])
             {
                 await channel.QueueDeleteAsync(queue);
             }

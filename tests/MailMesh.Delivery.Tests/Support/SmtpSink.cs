@@ -12,7 +12,7 @@ namespace MailMesh.Delivery.Tests.Support;
 internal sealed class SmtpSink : IAsyncDisposable
 {
     private const string Program = "/usr/sbin/smtp-sink";
-    private readonly Process _process;
+    private Process _process;
 
     private SmtpSink(Process process, int port, string directory)
     {
@@ -24,6 +24,9 @@ internal sealed class SmtpSink : IAsyncDisposable
     public int Port { get; }
 
     public string Directory { get; }
+
+    /// <summary>Dumps written so far, complete or not: smtp-sink writes one as the data arrives.</summary>
+    public int DumpCount => System.IO.Directory.GetFiles(Directory).Length;
 
     public static async Task<SmtpSink> StartAsync(params string[] options)
     {
@@ -39,6 +42,24 @@ internal sealed class SmtpSink : IAsyncDisposable
             File.SetUnixFileMode(directory, (UnixFileMode)0x1FF);
         }
         var port = FreePort.Next();
+        var sink = new SmtpSink(Launch(port, directory, options), port, directory);
+        await FreePort.WaitListeningAsync(port, TimeSpan.FromSeconds(10));
+        return sink;
+    }
+
+    /// <summary>
+    /// Stops this smtp-sink and starts it again on the same port and dump directory with other
+    /// <paramref name="options"/>: the same destination, now answering differently.
+    /// </summary>
+    public async Task RestartAsync(params string[] options)
+    {
+        await StopAsync();
+        _process = Launch(Port, Directory, options);
+        await FreePort.WaitListeningAsync(Port, TimeSpan.FromSeconds(10));
+    }
+
+    private static Process Launch(int port, string directory, string[] options)
+    {
         var start = new ProcessStartInfo(Program) { RedirectStandardError = true, RedirectStandardOutput = true };
         foreach (var option in options)
         {
@@ -55,10 +76,18 @@ internal sealed class SmtpSink : IAsyncDisposable
         start.ArgumentList.Add(Path.Combine(directory, "%M."));
         start.ArgumentList.Add("127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture));
         start.ArgumentList.Add("100");
-        var process = Process.Start(start) ?? throw new InvalidOperationException("smtp-sink did not start");
-        var sink = new SmtpSink(process, port, directory);
-        await FreePort.WaitListeningAsync(port, TimeSpan.FromSeconds(10));
-        return sink;
+        return Process.Start(start) ?? throw new InvalidOperationException("smtp-sink did not start");
+    }
+
+    private async Task StopAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
     }
 
     /// <summary>The dumps of the messages taken so far, waiting until there are <paramref name="count"/>.</summary>
@@ -82,13 +111,7 @@ internal sealed class SmtpSink : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
-        {
-            _process.Kill();
-            await _process.WaitForExitAsync();
-        }
-
-        _process.Dispose();
+        await StopAsync();
         System.IO.Directory.Delete(Directory, recursive: true);
     }
 }

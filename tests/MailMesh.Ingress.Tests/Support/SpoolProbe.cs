@@ -45,13 +45,20 @@ internal sealed class SpoolProbe(Uri broker, string queue) : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Deletes every queue the ingress declares: those of its topology, which has no wait queues
+    /// (only delivery workers declare and defer into them).
+    /// </summary>
     public async Task DeleteQueuesAsync(string prefix)
     {
+        var topology = new SpoolTopology(new SpoolOptions { QueuePrefix = prefix });
         try
         {
             var channel = await ChannelAsync();
-            await channel.QueueDeleteAsync(prefix + ".spool");
-            await channel.QueueDeleteAsync(prefix + ".poison");
+            foreach (var name in (string[])[topology.SpoolQueue, topology.PoisonQueue, .. topology.WaitQueues])
+            {
+                await channel.QueueDeleteAsync(name);
+            }
         }
         catch (Exception)
         {
