@@ -20,6 +20,7 @@ internal sealed partial class DeliveryAgent(
     SpoolConsumer spool,
     IOptions<DeliveryOptions> options,
     TimeProvider time,
+    OutcomeRecorder recorder,
     ILogger<DeliveryAgent> logger)
 {
     private readonly DeliveryOptions _options = options.Value;
@@ -36,7 +37,9 @@ internal sealed partial class DeliveryAgent(
             Log(message, outcome, retryDelay);
         }
 
-        await DeferAsync(message, outcomes, retryDelay, cancellationToken).ConfigureAwait(false);
+        // Events, bounces and delay notices, confirmed before the message may be acknowledged.
+        var recorded = await recorder.RecordAsync(message, outcomes, cancellationToken).ConfigureAwait(false);
+        await DeferAsync(message, recorded, outcomes, retryDelay, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -107,6 +110,7 @@ internal sealed partial class DeliveryAgent(
     /// </summary>
     private async Task DeferAsync(
         SpooledMessage message,
+        SpoolEnvelope recorded,
         List<RecipientOutcome> outcomes,
         TimeSpan retryDelay,
         CancellationToken cancellationToken)
@@ -117,9 +121,7 @@ internal sealed partial class DeliveryAgent(
             return;
         }
 
-        // Limitation: no delay notice (an RFC 3464 report with Action: delayed) tells the sender
-        // that the message is still waiting.
-        var copy = message.Envelope with
+        var copy = recorded with
         {
             Recipients = [.. deferred.Select(outcome => outcome.Recipient)],
             Attempt = message.Envelope.Attempt + 1,
@@ -179,14 +181,10 @@ internal sealed partial class DeliveryAgent(
                     envelope.Attempt + 1, Readable(retryDelay), outcome.Reply);
                 break;
             case OutcomeKind.Expired:
-                // Limitation: no delivery status notification (RFC 3464) goes back to the sender
-                // yet; an expired recipient is only logged.
                 LogExpired(logger, envelope.QueueId, message.MessageId, outcome.Recipient.Address, remote,
                     envelope.Attempt + 1, outcome.Reply);
                 break;
             default:
-                // Limitation: no delivery status notification (RFC 3464) goes back to the sender
-                // yet; a failed recipient is only logged.
                 LogFailed(logger, envelope.QueueId, message.MessageId, outcome.Recipient.Address, remote,
                     envelope.Attempt + 1, outcome.Reply);
                 break;

@@ -74,4 +74,19 @@ internal sealed class DeliveryOptions
     /// <summary>The wait after attempt <paramref name="attempt"/> (1-based) was deferred.</summary>
     public TimeSpan RetryDelayAfter(int attempt) =>
         RetrySchedule[Math.Clamp(attempt - 1, 0, RetrySchedule.Count - 1)];
+
+    /// <summary>
+    /// How old a message must be before a deferred recipient's sender is told it is still being
+    /// tried (RFC 3464 <c>Action: delayed</c>), once per message. Zero sends no delay notices.
+    /// Default 4 hours.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "30.00:00:00")]
+    public TimeSpan DelayWarningTime { get; set; } = TimeSpan.FromHours(4);
+
+    /// <summary>
+    /// Largest original message, in octets, that a bounce returns whole (RET=FULL, or no RET);
+    /// a larger one is returned as its header section only. Default 1 MiB.
+    /// </summary>
+    [Range(0, int.MaxValue)]
+    public int ReturnedMessageLimit { get; set; } = 1024 * 1024;
 }

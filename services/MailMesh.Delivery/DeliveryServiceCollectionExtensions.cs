@@ -1,16 +1,25 @@
+using MailMesh.Delivery.Events;
 using MailMesh.Delivery.Maildir;
+using MailMesh.Delivery.Notices;
 using MailMesh.Delivery.Relay;
 using MailMesh.Delivery.Routing;
 using MailMesh.Hosting;
 using MailMesh.Spool;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace MailMesh.Delivery;
 
 public static class DeliveryServiceCollectionExtensions
 {
-    /// <summary>Registers the delivery worker: options, transport map, routes and the spool consumer.</summary>
-    public static IServiceCollection AddMailMeshDelivery(this IServiceCollection services)
+    /// <summary>
+    /// Registers the delivery worker: options, transport map, routes, the spool consumer, bounces
+    /// and the outcome events. <paramref name="configuration"/> says whether events are enabled
+    /// (<c>MailMesh:Events:Enabled</c>); without it they are.
+    /// </summary>
+    public static IServiceCollection AddMailMeshDelivery(
+        this IServiceCollection services,
+        IConfiguration? configuration = null)
     {
         // The worker declares the wait queues of its schedule, so it can defer into them.
         services.AddMailMeshSpoolConsumer(sp =>
@@ -37,6 +46,20 @@ public static class DeliveryServiceCollectionExtensions
         services.AddSingleton(sp => new SmarthostRelay(
             sp.GetRequiredService<IOptions<DeliveryOptions>>().Value,
             sp.GetRequiredService<IOptions<MailMeshOptions>>().Value.Hostname));
+        services.TryAddSingleton(sp => new QueueIdGenerator(sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new NoticeBuilder(
+            sp.GetRequiredService<IOptions<MailMeshOptions>>().Value.Hostname,
+            sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.ReturnedMessageLimit));
+        services.AddSingleton(sp => new NoticeSender(
+            sp.GetRequiredService<NoticeBuilder>(),
+            sp.GetRequiredService<SpoolConsumer>(),
+            sp.GetRequiredService<QueueIdGenerator>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.DelayWarningTime,
+            sp.GetRequiredService<ILogger<NoticeSender>>()));
+        // Before the worker: hosted services stop in reverse order, so the bus outlives the drain.
+        EventBusRegistration.AddOutcomeEvents(services, configuration);
+        services.AddSingleton<OutcomeRecorder>();
         services.AddSingleton<DeliveryAgent>();
         services.AddHostedService<DeliveryWorker>();
         return services;

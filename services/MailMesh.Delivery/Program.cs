@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 
 var builder = Host.CreateApplicationBuilder(args);
 builder.AddMailMeshDefaults("mailmesh-delivery");
-builder.Services.AddMailMeshDelivery();
+builder.Services.AddMailMeshDelivery(builder.Configuration);
 builder.Services.AddReadinessCheck<SpoolConsumer>("broker", consumer => consumer.IsConsuming
     ? null
     : "not consuming the spool");

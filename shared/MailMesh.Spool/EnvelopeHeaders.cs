@@ -26,6 +26,7 @@ public static class EnvelopeHeaders
     public const string SmtpUtf8 = "mm-smtputf8";
     public const string EnvelopeId = "mm-envid";
     public const string Return = "mm-ret";
+    public const string DelayNotified = "mm-delay-notified";
 
     private const string RecipientAddress = "address";
     private const string RecipientNotify = "notify";
@@ -80,6 +81,11 @@ public static class EnvelopeHeaders
             headers[Return] = envelope.Return;
         }
 
+        if (envelope.DelayNotified)
+        {
+            headers[DelayNotified] = true;
+        }
+
         return headers;
     }
 
@@ -130,7 +136,8 @@ public static class EnvelopeHeaders
             checked((int)ReadLong(headers, Parts)),
             headers.TryGetValue(SmtpUtf8, out var utf8) && utf8 is true,
             ReadOptionalString(headers, EnvelopeId),
-            ReadOptionalString(headers, Return));
+            ReadOptionalString(headers, Return),
+            headers.TryGetValue(DelayNotified, out var notified) && notified is true);
     }
 
     private static string? ReadOptionalString(IDictionary<string, object?> headers, string name) =>

@@ -161,6 +161,58 @@ public sealed partial class SpoolConsumer(
         }
     }
 
+    /// <summary>
+    /// Publishes a new message into the spool queue, such as a delivery status notification, on
+    /// this consumer's connection, and returns once the broker has confirmed it; throws
+    /// <see cref="SpoolUnavailableException"/> when it did not. A handler that awaits this before
+    /// returning never has its own spool message acknowledged without the new one kept.
+    /// </summary>
+    public async Task PublishToSpoolAsync(
+        SpoolEnvelope envelope,
+        ReadOnlyMemory<byte> body,
+        CancellationToken cancellationToken)
+    {
+        var link = _link is { IsOpen: true } open
+            ? open
+            : throw new SpoolUnavailableException("the broker connection is not open");
+        var properties = new BasicProperties
+        {
+            Persistent = true,
+            ContentType = "message/rfc822",
+            MessageId = envelope.QueueId + "." + envelope.Part.ToString(CultureInfo.InvariantCulture),
+            AppId = "mailmesh",
+            Timestamp = new AmqpTimestamp(envelope.ArrivedAt.ToUnixTimeSeconds()),
+            Headers = EnvelopeHeaders.Write(envelope),
+        };
+
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(_options.ConfirmTimeout);
+        try
+        {
+            await link.PublishAsync(_topology.SpoolQueue, properties, body, deadline.Token)
+                .ConfigureAwait(false);
+        }
+        catch (PublishException e)
+        {
+            // A full spool (x-overflow: reject-publish) nacks; the handler's message then stays.
+            throw new SpoolUnavailableException(
+                e.IsReturn
+                    ? $"the broker could not route the message to {_topology.SpoolQueue}"
+                    : $"the broker refused the message for {_topology.SpoolQueue}",
+                e);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new SpoolUnavailableException(
+                $"the broker did not confirm within {_options.ConfirmTimeout.TotalSeconds:0.#} s", e);
+        }
+        catch (Exception e) when (e is RabbitMQClientException or OperationInterruptedException
+            or IOException or ObjectDisposedException)
+        {
+            throw new SpoolUnavailableException("the broker connection failed: " + e.Message, e);
+        }
+    }
+
     [LoggerMessage(EventId = 500, Level = LogLevel.Information,
         Message = "Consuming {Queue} with a prefetch of {Prefetch}")]
     private static partial void LogConsuming(ILogger logger, string queue, int prefetch);

@@ -17,6 +17,10 @@ namespace MailMesh.Spool;
 /// <param name="SmtpUtf8">The client gave SMTPUTF8 (RFC 6531): addresses and headers may be UTF-8.</param>
 /// <param name="EnvelopeId">The RFC 3461 ENVID, decoded from xtext; null when none was given.</param>
 /// <param name="Return">The RFC 3461 RET: <c>FULL</c> or <c>HDRS</c>; null when none was given.</param>
+/// <param name="DelayNotified">
+/// The sender was already sent a delay notice (RFC 3464 <c>Action: delayed</c>) for this message;
+/// later attempts send none.
+/// </param>
 public sealed record SpoolEnvelope(
     string QueueId,
     string ReversePath,
@@ -30,4 +34,5 @@ public sealed record SpoolEnvelope(
     int Parts,
     bool SmtpUtf8 = false,
     string? EnvelopeId = null,
-    string? Return = null);
+    string? Return = null,
+    bool DelayNotified = false);

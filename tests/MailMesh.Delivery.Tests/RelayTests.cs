@@ -57,11 +57,13 @@ public sealed class SmarthostRelayTests
         await using var flow = await MailFlow.StartAsync(settings =>
             settings["MailMesh:Routes:example.net"] = $"smtp://127.0.0.1:{sink.Port}");
 
-        await RawSmtp.SendAsync(flow.SmtpPort, "alice@example.org", ["gone@example.net"],
-            TestMessages.Plain("alice@example.org", "gone@example.net", "refused"));
+        // The sender's own domain goes to a Maildir, where its bounce lands (rather than deferred to mx).
+        await RawSmtp.SendAsync(flow.SmtpPort, "alice@sender.test", ["gone@example.net"],
+            TestMessages.Plain("alice@sender.test", "gone@example.net", "refused"));
 
         var line = await flow.DeliveryLog.WaitForAsync(522, Wait, "<gone@example.net>");
         Assert.Contains(" 500 5.3.0", line, StringComparison.Ordinal);
+        Assert.Single(await flow.WaitForMaildirAsync("sender.test/alice", 1, Wait));
         await using var queues = flow.Queues();
         Assert.Equal(0u, await queues.WaitForCountAsync(queues.Spool, 0, Wait));
         Assert.Equal(0u, await queues.CountWaitingAsync());

@@ -49,13 +49,16 @@ public sealed class RetryLadderTests
             settings["MailMesh:Delivery:MaxQueueLifetime"] = "00:00:04";
         });
 
-        await RawSmtp.SendAsync(flow.SmtpPort, "alice@example.org", ["never@example.net"],
-            TestMessages.Plain("alice@example.org", "never@example.net", "too late"));
+        await RawSmtp.SendAsync(flow.SmtpPort, "alice@sender.test", ["never@example.net"],
+            TestMessages.Plain("alice@sender.test", "never@example.net", "too late"));
 
         var expired = await flow.DeliveryLog.WaitForAsync(630, Wait, "<never@example.net>");
         Assert.Contains("451 4.4.7 message expired after ", expired, StringComparison.Ordinal);
         Assert.Contains(": 450 4.3.0", expired, StringComparison.Ordinal);
-        var deferrals = flow.DeliveryLog.Lines.Count(line => line.Id.Id == 521);
+        // Only this recipient's, not the bounce's on its way to the sender.
+        bool IsDeferral((Microsoft.Extensions.Logging.EventId Id, string Text) line) =>
+            line.Id.Id == 521 && line.Text.Contains("<never@example.net>", StringComparison.Ordinal);
+        var deferrals = flow.DeliveryLog.Lines.Count(IsDeferral);
         Assert.True(deferrals >= 1, "the recipient expired without being deferred first");
         Assert.Contains($"after {deferrals + 1} attempts", expired, StringComparison.Ordinal);
         await using var queues = flow.Queues();
@@ -63,9 +66,12 @@ public sealed class RetryLadderTests
         Assert.Equal(0u, await queues.CountWaitingAsync());
         // Expired means never tried again: no further attempt comes after a full wait.
         await Task.Delay(TimeSpan.FromSeconds(2));
-        Assert.Equal(deferrals, flow.DeliveryLog.Lines.Count(line => line.Id.Id == 521));
+        Assert.Equal(deferrals, flow.DeliveryLog.Lines.Count(IsDeferral));
         Assert.Single(flow.DeliveryLog.Lines, line => line.Id.Id == 630);
         Assert.Empty(await sink.WaitForMessagesAsync(0, TimeSpan.Zero));
+        var notice = Notice.Load(Assert.Single(await flow.WaitForMaildirAsync("sender.test/alice", 1, Wait)));
+        Assert.Equal("failed", notice.For("never@example.net")["Action"]);
+        Assert.Equal("4.4.7", notice.For("never@example.net")["Status"]);
     }
 
     [Fact]

@@ -23,13 +23,20 @@ public class EnvelopeHeadersTests
         Parts: 5,
         SmtpUtf8: true,
         EnvelopeId: "QQ314159",
-        Return: "HDRS");
+        Return: "HDRS",
+        DelayNotified: true);
 
     [Fact]
     public void Read_WithoutOptionalFields_GivesDefaults()
     {
-        var plain = Sample with { SmtpUtf8 = false, EnvelopeId = null, Return = null, Recipients = [new("a@b.test")] };
-        var read = EnvelopeHeaders.Read(EnvelopeHeaders.Write(plain));
+        var plain = Sample with
+        {
+            SmtpUtf8 = false, EnvelopeId = null, Return = null, DelayNotified = false, Recipients = [new("a@b.test")],
+        };
+        var headers = EnvelopeHeaders.Write(plain);
+        Assert.DoesNotContain(EnvelopeHeaders.DelayNotified, headers.Keys);
+        var read = EnvelopeHeaders.Read(headers);
+        Assert.False(read.DelayNotified);
         Assert.False(read.SmtpUtf8);
         Assert.Null(read.EnvelopeId);
         Assert.Null(read.Return);

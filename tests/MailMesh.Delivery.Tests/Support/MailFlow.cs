@@ -83,7 +83,7 @@ internal sealed class MailFlow : IAsyncDisposable
     {
         var builder = NewBuilder(_deliverySettings);
         builder.AddMailMeshDefaults("mailmesh-delivery-test");
-        builder.Services.AddMailMeshDelivery();
+        builder.Services.AddMailMeshDelivery(builder.Configuration);
         builder.Logging.AddProvider(DeliveryLog);
         _delivery = builder.Build();
         await _delivery.StartAsync();

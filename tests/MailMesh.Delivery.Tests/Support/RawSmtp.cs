@@ -10,8 +10,18 @@ namespace MailMesh.Delivery.Tests.Support;
 internal static class RawSmtp
 {
     /// <summary>Sends one message; returns the reply to the final dot.</summary>
-    public static async Task<string> SendAsync(int port, string from, IEnumerable<string> to, byte[] content,
-        bool eightBit = false)
+    public static Task<string> SendAsync(int port, string from, IEnumerable<string> to, byte[] content,
+        bool eightBit = false) =>
+        SendWithParametersAsync(port, from, eightBit ? "BODY=8BITMIME" : "",
+            to.Select(address => (address, "")), content);
+
+    /// <summary>
+    /// Sends one message with ESMTP parameters on MAIL (<c>RET=HDRS ENVID=x</c>) and on each RCPT
+    /// (<c>NOTIFY=NEVER</c>); returns the reply to the final dot. An empty <paramref name="from"/> is
+    /// the null reverse path.
+    /// </summary>
+    public static async Task<string> SendWithParametersAsync(int port, string from, string mailParameters,
+        IEnumerable<(string Address, string Parameters)> to, byte[] content)
     {
         using var client = new TcpClient();
         await client.ConnectAsync("127.0.0.1", port);
@@ -19,10 +29,10 @@ internal static class RawSmtp
         using var reader = new StreamReader(stream, Encoding.Latin1);
         await ExpectAsync(reader, "220");
         await CommandAsync(stream, reader, "EHLO client.mailmesh.test", "250");
-        await CommandAsync(stream, reader, $"MAIL FROM:<{from}>" + (eightBit ? " BODY=8BITMIME" : ""), "250");
-        foreach (var recipient in to)
+        await CommandAsync(stream, reader, $"MAIL FROM:<{from}> {mailParameters}".TrimEnd(), "250");
+        foreach (var (address, parameters) in to)
         {
-            await CommandAsync(stream, reader, $"RCPT TO:<{recipient}>", "250");
+            await CommandAsync(stream, reader, $"RCPT TO:<{address}> {parameters}".TrimEnd(), "250");
         }
 
         await CommandAsync(stream, reader, "DATA", "354");
