@@ -1,7 +1,9 @@
 using System.Globalization;
 using MailMesh.Delivery.Maildir;
+using MailMesh.Delivery.Mx;
 using MailMesh.Delivery.Relay;
 using MailMesh.Delivery.Routing;
+using MailKit.Security;
 using MailMesh.Spool;
 using Microsoft.Extensions.Options;
 
@@ -16,7 +18,8 @@ namespace MailMesh.Delivery;
 internal sealed partial class DeliveryAgent(
     TransportMap map,
     MaildirWriter maildir,
-    SmarthostRelay smarthost,
+    SmtpRelay relay,
+    MxResolver mx,
     SpoolConsumer spool,
     IOptions<DeliveryOptions> options,
     TimeProvider time,
@@ -153,18 +156,66 @@ internal sealed partial class DeliveryAgent(
 
                 return outcomes;
 
-            case SmarthostRoute relay:
-                return await smarthost.DeliverAsync(relay, envelope, recipients, content, cancellationToken)
-                    .ConfigureAwait(false);
+            case SmarthostRoute smarthost:
+                return await relay.DeliverAsync(TargetOf(smarthost), envelope, recipients, content,
+                    cancellationToken).ConfigureAwait(false);
 
             default:
-                // Limitation: delivery to MX hosts (DnsClient lookup, A/AAAA fallback, RFC 7505
-                // null MX) is not built yet; recipients routed to mx are deferred and go round the
-                // wait queues until they expire.
-                return [.. recipients.Select(recipient => new RecipientOutcome(recipient, OutcomeKind.Deferred,
-                    "451 4.4.0 delivery to MX hosts is not available yet", null))];
+                return await DeliverToMxAsync(envelope, recipients, content, cancellationToken)
+                    .ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// Relays to each recipient domain's mail exchangers, as DNS names them; a domain that has
+    /// none gives all its recipients the resolver's reply.
+    /// </summary>
+    private async Task<IReadOnlyList<RecipientOutcome>> DeliverToMxAsync(
+        SpoolEnvelope envelope,
+        IReadOnlyList<SpoolRecipient> recipients,
+        byte[] content,
+        CancellationToken cancellationToken)
+    {
+        var outcomes = new List<RecipientOutcome>(recipients.Count);
+        foreach (var domain in recipients.GroupBy(recipient =>
+            TransportMap.DomainOf(recipient.Address).ToLowerInvariant()))
+        {
+            var resolution = await mx.ResolveAsync(domain.Key, cancellationToken).ConfigureAwait(false);
+            if (resolution.FailureReply is { } reply)
+            {
+                var kind = RecipientOutcome.KindOf(int.Parse(reply.AsSpan(0, 3), CultureInfo.InvariantCulture));
+                outcomes.AddRange(domain.Select(recipient => new RecipientOutcome(recipient, kind, reply, null)));
+                continue;
+            }
+
+            // RFC 3207 and RFC 7435: STARTTLS whenever a mail exchanger offers it, whatever its
+            // certificate, since MX hosts are rarely named in theirs and refusing would only
+            // send the message in plain text.
+            var target = new SmtpTarget(MxRoute.Instance.Name, resolution.Endpoints,
+                SecureSocketOptions.StartTlsWhenAvailable, VerifyCertificate: false,
+                Credentials: null, NamesEndpoint: true);
+            outcomes.AddRange(await relay.DeliverAsync(target, envelope, [.. domain], content, cancellationToken)
+                .ConfigureAwait(false));
+        }
+
+        return outcomes;
+    }
+
+    private static SmtpTarget TargetOf(SmarthostRoute route) => new(
+        route.Name,
+        [new SmtpEndpoint(route.Host, null, route.Port)],
+        route.Security switch
+        {
+            SmarthostSecurity.Required => SecureSocketOptions.StartTls,
+            SmarthostSecurity.None => SecureSocketOptions.None,
+            SmarthostSecurity.Implicit => SecureSocketOptions.SslOnConnect,
+            _ => SecureSocketOptions.StartTlsWhenAvailable,
+        },
+        // RFC 7435: opportunistic TLS encrypts whatever the certificate; refusing a self-signed
+        // one would only send the message in plain text or not at all.
+        VerifyCertificate: route.Security != SmarthostSecurity.Opportunistic,
+        route.Credentials,
+        NamesEndpoint: false);
 
     private void Log(SpooledMessage message, RecipientOutcome outcome, TimeSpan retryDelay)
     {

@@ -27,6 +27,34 @@ internal sealed class DeliveryOptions
     public TimeSpan SmtpTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>
+    /// Port of the MX hosts that mail is relayed to. Default 25; another port lets tests run
+    /// their own mail exchangers on loopback addresses.
+    /// </summary>
+    [Range(1, 65535)]
+    public int MxPort { get; set; } = 25;
+
+    /// <summary>
+    /// Addresses of a domain's MX hosts tried in one attempt, in preference order, before its
+    /// recipients are deferred. Default 5, as Postfix's <c>smtp_mx_address_limit</c>.
+    /// </summary>
+    [Range(1, 100)]
+    public int MaxMxAddresses { get; set; } = 5;
+
+    /// <summary>
+    /// Failed connections in a row to one server, within <see cref="CircuitBreakerDuration"/>,
+    /// after which it is not tried for that long. Default 5.
+    /// </summary>
+    [Range(1, 1000)]
+    public int CircuitBreakerFailures { get; set; } = 5;
+
+    /// <summary>
+    /// How far back failed connections count toward the breaker, and how long an open breaker
+    /// skips its server. Default 1 minute.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.500", "01:00:00")]
+    public TimeSpan CircuitBreakerDuration { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
     /// On shutdown, how long deliveries in progress may take to finish before they are cancelled
     /// and their messages return to the spool. Default 30 seconds.
     /// </summary>

@@ -1,5 +1,6 @@
 using MailMesh.Delivery.Events;
 using MailMesh.Delivery.Maildir;
+using MailMesh.Delivery.Mx;
 using MailMesh.Delivery.Notices;
 using MailMesh.Delivery.Relay;
 using MailMesh.Delivery.Routing;
@@ -43,8 +44,19 @@ public static class DeliveryServiceCollectionExtensions
         services.AddSingleton(sp => new MaildirWriter(
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<IOptions<MailMeshOptions>>().Value.Hostname));
-        services.AddSingleton(sp => new SmarthostRelay(
+        services.AddOptions<DnsOptions>().BindConfiguration(DnsOptions.SectionName)
+            .ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<DnsOptions>, DnsOptionsValidator>();
+        services.AddSingleton(sp => new MxResolver(
+            DnsOptionsValidator.NewLookupClient(sp.GetRequiredService<IOptions<DnsOptions>>().Value),
+            sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.MxPort,
+            sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.MaxMxAddresses));
+        services.AddSingleton(sp => new DestinationBreakers(
             sp.GetRequiredService<IOptions<DeliveryOptions>>().Value,
+            sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new SmtpRelay(
+            sp.GetRequiredService<IOptions<DeliveryOptions>>().Value,
+            sp.GetRequiredService<DestinationBreakers>(),
             sp.GetRequiredService<IOptions<MailMeshOptions>>().Value.Hostname));
         services.TryAddSingleton(sp => new QueueIdGenerator(sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new NoticeBuilder(

@@ -14,7 +14,11 @@ internal static class FreePort
     }
 
     /// <summary>Waits until something accepts connections on the port.</summary>
-    public static async Task WaitListeningAsync(int port, TimeSpan timeout)
+    public static Task WaitListeningAsync(int port, TimeSpan timeout) =>
+        WaitListeningAsync("127.0.0.1", port, timeout);
+
+    /// <summary>Waits until something accepts connections on the address and port.</summary>
+    public static async Task WaitListeningAsync(string address, int port, TimeSpan timeout)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         while (true)
@@ -22,7 +26,7 @@ internal static class FreePort
             try
             {
                 using var client = new TcpClient();
-                await client.ConnectAsync(IPAddress.Loopback, port);
+                await client.ConnectAsync(IPAddress.Parse(address), port);
                 return;
             }
             catch (SocketException) when (clock.Elapsed < timeout)

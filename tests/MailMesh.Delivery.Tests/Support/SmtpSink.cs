@@ -14,12 +14,15 @@ internal sealed class SmtpSink : IAsyncDisposable
     private const string Program = "/usr/sbin/smtp-sink";
     private Process _process;
 
-    private SmtpSink(Process process, int port, string directory)
+    private SmtpSink(Process process, string address, int port, string directory)
     {
         _process = process;
+        Address = address;
         Port = port;
         Directory = directory;
     }
+
+    public string Address { get; }
 
     public int Port { get; }
 
@@ -28,7 +31,14 @@ internal sealed class SmtpSink : IAsyncDisposable
     /// <summary>Dumps written so far, complete or not: smtp-sink writes one as the data arrives.</summary>
     public int DumpCount => System.IO.Directory.GetFiles(Directory).Length;
 
-    public static async Task<SmtpSink> StartAsync(params string[] options)
+    public static Task<SmtpSink> StartAsync(params string[] options) =>
+        StartOnAsync("127.0.0.1", FreePort.Next(), options);
+
+    /// <summary>
+    /// smtp-sink on <paramref name="address"/>, such as a fake MX host on 127.0.0.12, and
+    /// <paramref name="port"/>.
+    /// </summary>
+    public static async Task<SmtpSink> StartOnAsync(string address, int port, params string[] options)
     {
         if (!File.Exists(Program))
         {
@@ -41,9 +51,8 @@ internal sealed class SmtpSink : IAsyncDisposable
         {
             File.SetUnixFileMode(directory, (UnixFileMode)0x1FF);
         }
-        var port = FreePort.Next();
-        var sink = new SmtpSink(Launch(port, directory, options), port, directory);
-        await FreePort.WaitListeningAsync(port, TimeSpan.FromSeconds(10));
+        var sink = new SmtpSink(Launch(address, port, directory, options), address, port, directory);
+        await FreePort.WaitListeningAsync(address, port, TimeSpan.FromSeconds(10));
         return sink;
     }
 
@@ -54,11 +63,11 @@ internal sealed class SmtpSink : IAsyncDisposable
     public async Task RestartAsync(params string[] options)
     {
         await StopAsync();
-        _process = Launch(Port, Directory, options);
-        await FreePort.WaitListeningAsync(Port, TimeSpan.FromSeconds(10));
+        _process = Launch(Address, Port, Directory, options);
+        await FreePort.WaitListeningAsync(Address, Port, TimeSpan.FromSeconds(10));
     }
 
-    private static Process Launch(int port, string directory, string[] options)
+    private static Process Launch(string address, int port, string directory, string[] options)
     {
         var start = new ProcessStartInfo(Program) { RedirectStandardError = true, RedirectStandardOutput = true };
         foreach (var option in options)
@@ -74,7 +83,7 @@ internal sealed class SmtpSink : IAsyncDisposable
 
         start.ArgumentList.Add("-d");
         start.ArgumentList.Add(Path.Combine(directory, "%M."));
-        start.ArgumentList.Add("127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture));
+        start.ArgumentList.Add(address + ":" + port.ToString(CultureInfo.InvariantCulture));
         start.ArgumentList.Add("100");
         return Process.Start(start) ?? throw new InvalidOperationException("smtp-sink did not start");
     }

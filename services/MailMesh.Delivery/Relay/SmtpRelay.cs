@@ -1,0 +1,297 @@
+using System.Globalization;
+using System.Net.Sockets;
+using MailKit;
+using MailKit.Net.Smtp;
+using MailKit.Security;
+using MailMesh.Spool;
+using MimeKit;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
+
+namespace MailMesh.Delivery.Relay;
+
+/// <summary>
+/// Relays a spooled message over SMTP to the first server of a <see cref="SmtpTarget"/> that
+/// takes the connection, and gives each recipient its outcome: the RCPT reply when the server
+/// refused it there, otherwise the reply to the message data. A server that cannot be reached,
+/// or that refuses the session in its greeting, passes the message to the next one
+/// (RFC 5321 5.1); when none is left the recipients are deferred.
+/// </summary>
+internal sealed class SmtpRelay(DeliveryOptions options, DestinationBreakers breakers, string hostname)
+{
+    // Limitation: each spool message opens a connection of its own and closes it after; there is
+    // no reuse per destination and no bound on the connections to one host beyond the prefetch.
+    public async Task<IReadOnlyList<RecipientOutcome>> DeliverAsync(
+        SmtpTarget target,
+        SpoolEnvelope envelope,
+        IReadOnlyList<SpoolRecipient> recipients,
+        byte[] content,
+        CancellationToken cancellationToken)
+    {
+        var outcomes = new List<RecipientOutcome>(recipients.Count);
+        var mailboxes = new Dictionary<MailboxAddress, SpoolRecipient>(ReferenceEqualityComparer.Instance);
+        foreach (var recipient in recipients)
+        {
+            if (TryMailbox(recipient.Address, out var mailbox))
+            {
+                mailboxes[mailbox] = recipient;
+            }
+            else
+            {
+                // Limitation: an address MimeKit cannot parse (RFC 5321 allows some that RFC 5322
+                // does not, such as a dot-string with two dots in a row) cannot be sent with
+                // SmtpClient; it fails here instead of being relayed as given.
+                outcomes.Add(new RecipientOutcome(recipient, OutcomeKind.Failed,
+                    "553 5.1.3 the address cannot be relayed as written", target.Name));
+            }
+        }
+
+        if (mailboxes.Count == 0)
+        {
+            return outcomes;
+        }
+
+        if (!TryMailbox(envelope.ReversePath, out var sender))
+        {
+            outcomes.AddRange(mailboxes.Values.Select(recipient => new RecipientOutcome(recipient,
+                OutcomeKind.Failed, "553 5.1.7 the reverse path cannot be relayed as written", target.Name)));
+            return outcomes;
+        }
+
+        VerbatimMessage message;
+        try
+        {
+            message = new VerbatimMessage(content);
+        }
+        catch (FormatException e)
+        {
+            outcomes.AddRange(mailboxes.Values.Select(recipient => new RecipientOutcome(recipient,
+                OutcomeKind.Failed, "554 5.6.0 " + e.Message, target.Name)));
+            return outcomes;
+        }
+
+        // Why the servers tried so far did not take the message; the last one speaks for all.
+        var refusal = "451 4.4.1 no server to connect to";
+        string? refusedBy = null;
+        var allRefusedPermanently = target.Endpoints.Count > 0;
+        foreach (var endpoint in target.Endpoints)
+        {
+            using var client = NewClient(target);
+            client.Begin(envelope, mailboxes);
+            try
+            {
+                await ConnectAsync(client, target, endpoint, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SmtpCommandException e)
+            {
+                // Refused in the greeting or at EHLO: RFC 5321 5.1 and Postfix go on to the next.
+                refusal = Reply((int)e.StatusCode, e.Message);
+                refusedBy = Remote(target, endpoint);
+                allRefusedPermanently &= (int)e.StatusCode >= 500;
+                await QuitAsync(client).ConfigureAwait(false);
+                continue;
+            }
+            catch (Exception e) when (IsUnreachable(e, cancellationToken))
+            {
+                refusal = $"451 4.4.1 connect to {Label(target, endpoint)} failed: {Describe(e)}";
+                refusedBy = target.NamesEndpoint ? null : target.Name;
+                allRefusedPermanently = false;
+                continue;
+            }
+
+            try
+            {
+                outcomes.AddRange(await TransferAsync(client, target, endpoint, envelope, message, sender,
+                    mailboxes, cancellationToken).ConfigureAwait(false));
+                return outcomes;
+            }
+            finally
+            {
+                await QuitAsync(client).ConfigureAwait(false);
+            }
+        }
+
+        var kind = allRefusedPermanently ? OutcomeKind.Failed : OutcomeKind.Deferred;
+        outcomes.AddRange(mailboxes.Values.Select(recipient =>
+            new RecipientOutcome(recipient, kind, refusal, refusedBy)));
+        return outcomes;
+    }
+
+    private async Task<IReadOnlyList<RecipientOutcome>> TransferAsync(
+        RelayClient client,
+        SmtpTarget target,
+        SmtpEndpoint endpoint,
+        SpoolEnvelope envelope,
+        VerbatimMessage message,
+        MailboxAddress sender,
+        Dictionary<MailboxAddress, SpoolRecipient> mailboxes,
+        CancellationToken cancellationToken)
+    {
+        var remote = Remote(target, endpoint);
+        var outcomes = new List<RecipientOutcome>(mailboxes.Count);
+        var stage = "authenticate";
+        try
+        {
+            if (target.Credentials is { } credentials)
+            {
+                await client.AuthenticateAsync(credentials, cancellationToken).ConfigureAwait(false);
+            }
+
+            stage = "send";
+            var format = FormatOptions.Default.Clone();
+            // RFC 6531: SMTPUTF8 is asked for when the client gave it.
+            format.International = envelope.SmtpUtf8;
+            var reply = await client.SendAsync(format, message, sender, [.. mailboxes.Keys],
+                cancellationToken).ConfigureAwait(false);
+            foreach (var (mailbox, recipient) in mailboxes)
+            {
+                outcomes.Add(client.ReplyTo(mailbox) is { } refused && (int)refused.StatusCode >= 300
+                    ? Outcome(recipient, (int)refused.StatusCode, refused.Response, remote)
+                    : new RecipientOutcome(recipient, OutcomeKind.Delivered, "250 " + reply, remote));
+            }
+        }
+        catch (SmtpCommandException e)
+        {
+            // Refused at MAIL, at DATA or after the data: every recipient the server had taken at
+            // RCPT shares that reply; one it refused at RCPT keeps its own.
+            // With PIPELINING the RCPT replies to a refused MAIL say only "need MAIL first".
+            var senderRefused = e.ErrorCode == SmtpErrorCode.SenderNotAccepted;
+            foreach (var (mailbox, recipient) in mailboxes)
+            {
+                outcomes.Add(!senderRefused && client.ReplyTo(mailbox) is { } rcpt && (int)rcpt.StatusCode >= 300
+                    ? Outcome(recipient, (int)rcpt.StatusCode, rcpt.Response, remote)
+                    : Outcome(recipient, (int)e.StatusCode, e.Message, remote));
+            }
+        }
+        catch (Exception e) when (IsUnreachable(e, cancellationToken)
+            || e is AuthenticationException or System.Security.Authentication.AuthenticationException
+                or ServiceNotAuthenticatedException or NotSupportedException)
+        {
+            // RFC 5321 4.5.4.1: a connection that breaks is a temporary failure. A refused login
+            // is one too, as in Postfix: the operator fixes the credentials and the mail is still
+            // there.
+            var reply = $"451 4.4.1 {stage} to {Label(target, endpoint)} failed: {Describe(e)}";
+            outcomes.AddRange(mailboxes.Values.Select(recipient =>
+                new RecipientOutcome(recipient, OutcomeKind.Deferred, reply, remote)));
+        }
+
+        return outcomes;
+    }
+
+    private RelayClient NewClient(SmtpTarget target)
+    {
+        var client = new RelayClient(new NullProtocolLogger())
+        {
+            LocalDomain = hostname,
+            Timeout = (int)options.SmtpTimeout.TotalMilliseconds,
+        };
+        if (!target.VerifyCertificate)
+        {
+            // RFC 7435: opportunistic TLS encrypts whatever the certificate; refusing a
+            // self-signed one would only send the message in plain text or not at all.
+            client.ServerCertificateValidationCallback = (_, _, _, _) => true;
+        }
+
+        return client;
+    }
+
+    private async Task ConnectAsync(
+        RelayClient client,
+        SmtpTarget target,
+        SmtpEndpoint endpoint,
+        CancellationToken cancellationToken)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            // The address comes from MailMesh's own DNS lookup when there is one; MailKit is
+            // handed the connected socket and never resolves a name itself.
+            await breakers.ConnectAsync(endpoint, async token =>
+            {
+                if (endpoint.Address is { } address)
+                {
+                    await socket.ConnectAsync(address, endpoint.Port, token).ConfigureAwait(false);
+                }
+                else
+                {
+                    await socket.ConnectAsync(endpoint.Host, endpoint.Port, token).ConfigureAwait(false);
+                }
+            }, cancellationToken).ConfigureAwait(false);
+
+            await client.ConnectAsync(socket, endpoint.Host, endpoint.Port, target.Security, cancellationToken)
+                .ConfigureAwait(false);
+        }
+        catch
+        {
+            if (!client.IsConnected)
+            {
+                socket.Dispose();
+            }
+
+            throw;
+        }
+    }
+
+    private static async Task QuitAsync(RelayClient client)
+    {
+        if (!client.IsConnected)
+        {
+            return;
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            await client.DisconnectAsync(quit: true, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or SocketException or SmtpProtocolException
+            or OperationCanceledException)
+        {
+            // The outcome is known already; a failed QUIT changes nothing.
+        }
+    }
+
+    // Not reached, or lost on the way: worth another server or another attempt. A cancellation
+    // of the attempt itself (shutdown, the attempt's deadline) is not one of these.
+    private static bool IsUnreachable(Exception e, CancellationToken cancellationToken) =>
+        DestinationBreakers.IsConnectionFailure(e)
+        || e is BrokenCircuitException or SslHandshakeException
+        || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested);
+
+    private static string Remote(SmtpTarget target, SmtpEndpoint endpoint) =>
+        target.NamesEndpoint ? endpoint.Host : target.Name;
+
+    private static string Label(SmtpTarget target, SmtpEndpoint endpoint) =>
+        target.NamesEndpoint ? endpoint.Label : target.Name;
+
+    private static RecipientOutcome Outcome(SpoolRecipient recipient, int code, string text, string remote) =>
+        new(recipient, RecipientOutcome.KindOf(code), Reply(code, text), remote);
+
+    private static string Reply(int code, string text) =>
+        code.ToString(CultureInfo.InvariantCulture) + " " + text.ReplaceLineEndings(" ");
+
+    private string Describe(Exception e) => e switch
+    {
+        SocketException socket => socket.SocketErrorCode.ToString(),
+        TimeoutRejectedException => $"no connection within {options.ConnectTimeout.TotalSeconds:0.#} s",
+        BrokenCircuitException broken => "skipped: it failed to connect " +
+            $"{options.CircuitBreakerFailures} times in a row; tried again after " +
+            $"{(broken.RetryAfter ?? options.CircuitBreakerDuration).TotalSeconds:0} s",
+        _ => e.Message.ReplaceLineEndings(" "),
+    };
+
+    private static bool TryMailbox(string address, out MailboxAddress mailbox)
+    {
+        try
+        {
+            // The null reverse path (RFC 5321 4.5.5) is an empty address: MAIL FROM:<>.
+            mailbox = new MailboxAddress(string.Empty, address);
+            return true;
+        }
+        catch (ParseException)
+        {
+            mailbox = null!;
+            return false;
+        }
+    }
+}
