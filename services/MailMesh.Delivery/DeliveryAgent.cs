@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using MailMesh.Delivery.Maildir;
 using MailMesh.Delivery.Mx;
@@ -61,10 +62,20 @@ internal sealed partial class DeliveryAgent(
         foreach (var group in envelope.Recipients.GroupBy(recipient =>
             map.Resolve(TransportMap.DomainOf(recipient.Address))))
         {
+            using var activity = DeliveryTelemetry.StartDelivery(group.Key.Name, group.Count());
+            var started = time.GetTimestamp();
+            var tags = new KeyValuePair<string, object?>("mailmesh.route", group.Key.Name);
+            DeliveryTelemetry.Attempts.Add(1, tags);
             try
             {
-                outcomes.AddRange(await DeliverAsync(group.Key, envelope, [.. group], message.Body,
-                    attempt.Token).ConfigureAwait(false));
+                var delivered = await DeliverAsync(group.Key, envelope, [.. group], message.Body,
+                    attempt.Token).ConfigureAwait(false);
+                outcomes.AddRange(delivered);
+                if (delivered.Any(outcome => outcome.Kind != OutcomeKind.Delivered))
+                {
+                    activity?.SetStatus(ActivityStatusCode.Error, delivered
+                        .First(outcome => outcome.Kind != OutcomeKind.Delivered).Reply);
+                }
             }
             catch (OperationCanceledException) when (timeout.IsCancellationRequested
                 && !cancellationToken.IsCancellationRequested)
@@ -76,6 +87,11 @@ internal sealed partial class DeliveryAgent(
                     + Readable(_options.AttemptTimeout);
                 outcomes.AddRange(group.Select(recipient =>
                     new RecipientOutcome(recipient, OutcomeKind.Deferred, reply, null)));
+                activity?.SetStatus(ActivityStatusCode.Error, reply);
+            }
+            finally
+            {
+                DeliveryTelemetry.AttemptDuration.Record(time.GetElapsedTime(started).TotalSeconds, tags);
             }
         }
 
@@ -220,6 +236,11 @@ internal sealed partial class DeliveryAgent(
     private void Log(SpooledMessage message, RecipientOutcome outcome, TimeSpan retryDelay)
     {
         var envelope = message.Envelope;
+        var route = new KeyValuePair<string, object?>("mailmesh.route",
+            map.Resolve(TransportMap.DomainOf(outcome.Recipient.Address)).Name);
+        var kind = new KeyValuePair<string, object?>("mailmesh.outcome", outcome.Kind.ToString().ToLowerInvariant());
+        DeliveryTelemetry.Outcomes.Add(1, kind, route);
+        DeliveryTelemetry.Latency.Record((time.GetUtcNow() - envelope.ArrivedAt).TotalSeconds, kind, route);
         var remote = outcome.Remote ?? "none";
         switch (outcome.Kind)
         {

@@ -112,6 +112,13 @@ internal sealed class DeliveryOptions
     public TimeSpan DelayWarningTime { get; set; } = TimeSpan.FromHours(4);
 
     /// <summary>
+    /// How often the depth of each spool queue is read from the broker for the
+    /// <c>mailmesh.spool.messages</c> gauge. Zero reads none. Default 15 seconds.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan QueueDepthInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
     /// Largest original message, in octets, that a bounce returns whole (RET=FULL, or no RET);
     /// a larger one is returned as its header section only. Default 1 MiB.
     /// </summary>

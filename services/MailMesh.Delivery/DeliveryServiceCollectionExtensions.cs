@@ -13,6 +13,8 @@ namespace MailMesh.Delivery;
 
 public static class DeliveryServiceCollectionExtensions
 {
+    private static int _mailKitTelemetry;
+
     /// <summary>
     /// Registers the delivery worker: options, transport map, routes, the spool consumer, bounces
     /// and the outcome events. <paramref name="configuration"/> says whether events are enabled
@@ -22,6 +24,13 @@ public static class DeliveryServiceCollectionExtensions
         this IServiceCollection services,
         IConfiguration? configuration = null)
     {
+        // MailKit's SmtpClient spans (connect, authenticate, send) exist only once configured; the
+        // call sets up process-wide instruments, so it is made once however many hosts are built.
+        if (Interlocked.Exchange(ref _mailKitTelemetry, 1) == 0)
+        {
+            MailKit.Telemetry.SmtpClient.Configure();
+        }
+
         // The worker declares the wait queues of its schedule, so it can defer into them.
         services.AddMailMeshSpoolConsumer(sp =>
             sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.RetrySchedule);
@@ -74,6 +83,7 @@ public static class DeliveryServiceCollectionExtensions
         services.AddSingleton<OutcomeRecorder>();
         services.AddSingleton<DeliveryAgent>();
         services.AddHostedService<DeliveryWorker>();
+        services.AddHostedService<SpoolDepthMonitor>();
         return services;
     }
 

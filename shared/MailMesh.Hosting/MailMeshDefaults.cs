@@ -76,6 +76,9 @@ public static class MailMeshDefaults
                 telemetry.WithTracing(tracing => tracing
                     .AddSource(SourcePattern)
                     .AddSource("RabbitMQ.Client.*")
+                    // The delivery worker's SMTP client spans, and the outcome events' publishes.
+                    .AddSource("MailKit.*")
+                    .AddSource("MassTransit")
                     .AddOtlpExporter());
                 builder.Logging.AddOpenTelemetry(logging =>
                 {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
@@ -93,7 +94,7 @@ public sealed partial class SpoolConsumer(
     /// from which the broker returns it to the spool once the delay is over, and returns once the
     /// broker has confirmed it; throws <see cref="SpoolUnavailableException"/> when it did not.
     /// </summary>
-    public async Task PublishDeferredAsync(
+    public Task PublishDeferredAsync(
         SpoolEnvelope envelope,
         ReadOnlyMemory<byte> body,
         TimeSpan delay,
@@ -107,40 +108,24 @@ public sealed partial class SpoolConsumer(
                 "No wait queue of this delay is declared.");
         }
 
+        var headers = EnvelopeHeaders.Write(envelope);
+        headers[DeferredReason] = reason;
+        return PublishConfirmedAsync(queue, envelope, headers, body, cancellationToken);
+    }
+
+    /// <summary>
+    /// Messages ready in each queue of the topology (spool, poison, wait queues), as the broker
+    /// counts them now; throws <see cref="SpoolUnavailableException"/> while it is unreachable.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, uint>> CountQueuesAsync(CancellationToken cancellationToken)
+    {
         var link = _link is { IsOpen: true } open
             ? open
             : throw new SpoolUnavailableException("the broker connection is not open");
-        var headers = EnvelopeHeaders.Write(envelope);
-        headers[DeferredReason] = reason;
-        var properties = new BasicProperties
-        {
-            Persistent = true,
-            ContentType = "message/rfc822",
-            MessageId = envelope.QueueId + "." + envelope.Part.ToString(CultureInfo.InvariantCulture),
-            AppId = "mailmesh",
-            Timestamp = new AmqpTimestamp(envelope.ArrivedAt.ToUnixTimeSeconds()),
-            Headers = headers,
-        };
-
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(_options.ConfirmTimeout);
         try
         {
-            await link.PublishAsync(queue, properties, body, deadline.Token)
-                .ConfigureAwait(false);
-        }
-        catch (PublishException e)
-        {
-            throw new SpoolUnavailableException(
-                e.IsReturn
-                    ? $"the broker could not route the message to {queue}"
-                    : $"the broker refused the message for {queue}",
-                e);
-        }
-        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new SpoolUnavailableException(
-                $"the broker did not confirm within {_options.ConfirmTimeout.TotalSeconds:0.#} s", e);
+            return await link.CountAsync([_topology.SpoolQueue, _topology.PoisonQueue, .. _topology.WaitQueues],
+                cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is RabbitMQClientException or OperationInterruptedException
             or IOException or ObjectDisposedException)
@@ -167,48 +152,65 @@ public sealed partial class SpoolConsumer(
     /// <see cref="SpoolUnavailableException"/> when it did not. A handler that awaits this before
     /// returning never has its own spool message acknowledged without the new one kept.
     /// </summary>
-    public async Task PublishToSpoolAsync(
+    public Task PublishToSpoolAsync(
         SpoolEnvelope envelope,
+        ReadOnlyMemory<byte> body,
+        CancellationToken cancellationToken) =>
+        PublishConfirmedAsync(_topology.SpoolQueue, envelope, EnvelopeHeaders.Write(envelope), body,
+            cancellationToken);
+
+    private async Task PublishConfirmedAsync(
+        string queue,
+        SpoolEnvelope envelope,
+        Dictionary<string, object?> headers,
         ReadOnlyMemory<byte> body,
         CancellationToken cancellationToken)
     {
         var link = _link is { IsOpen: true } open
             ? open
             : throw new SpoolUnavailableException("the broker connection is not open");
+        var messageId = envelope.QueueId + "." + envelope.Part.ToString(CultureInfo.InvariantCulture);
+        // The trace goes on with the message: its next attempt, or the notice's own delivery.
+        using var activity = SpoolTelemetry.StartPublish(queue, messageId, body.Length);
+        SpoolTelemetry.Inject(activity, headers);
         var properties = new BasicProperties
         {
             Persistent = true,
             ContentType = "message/rfc822",
-            MessageId = envelope.QueueId + "." + envelope.Part.ToString(CultureInfo.InvariantCulture),
+            MessageId = messageId,
             AppId = "mailmesh",
             Timestamp = new AmqpTimestamp(envelope.ArrivedAt.ToUnixTimeSeconds()),
-            Headers = EnvelopeHeaders.Write(envelope),
+            Headers = headers,
         };
 
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(_options.ConfirmTimeout);
+        var started = Stopwatch.GetTimestamp();
         try
         {
-            await link.PublishAsync(_topology.SpoolQueue, properties, body, deadline.Token)
-                .ConfigureAwait(false);
+            await link.PublishAsync(queue, properties, body, deadline.Token).ConfigureAwait(false);
+            SpoolTelemetry.ConfirmDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
         }
         catch (PublishException e)
         {
-            // A full spool (x-overflow: reject-publish) nacks; the handler's message then stays.
+            // A full queue (x-overflow: reject-publish) nacks; the handler's message then stays.
+            activity?.SetStatus(ActivityStatusCode.Error, "refused by the broker");
             throw new SpoolUnavailableException(
                 e.IsReturn
-                    ? $"the broker could not route the message to {_topology.SpoolQueue}"
-                    : $"the broker refused the message for {_topology.SpoolQueue}",
+                    ? $"the broker could not route the message to {queue}"
+                    : $"the broker refused the message for {queue}",
                 e);
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
+            activity?.SetStatus(ActivityStatusCode.Error, "no confirm in time");
             throw new SpoolUnavailableException(
                 $"the broker did not confirm within {_options.ConfirmTimeout.TotalSeconds:0.#} s", e);
         }
         catch (Exception e) when (e is RabbitMQClientException or OperationInterruptedException
             or IOException or ObjectDisposedException)
         {
+            activity?.SetStatus(ActivityStatusCode.Error, "connection failed");
             throw new SpoolUnavailableException("the broker connection failed: " + e.Message, e);
         }
     }
@@ -390,6 +392,31 @@ public sealed partial class SpoolConsumer(
             }
         }
 
+        public async Task<IReadOnlyDictionary<string, uint>> CountAsync(
+            IEnumerable<string> queues,
+            CancellationToken cancellationToken)
+        {
+            // A channel of its own: a passive declare of a queue that is gone closes its channel.
+            var channel = await _connection.CreateChannelAsync(cancellationToken: cancellationToken)
+                .ConfigureAwait(false);
+            try
+            {
+                var counts = new Dictionary<string, uint>(StringComparer.Ordinal);
+                foreach (var queue in queues)
+                {
+                    var declared = await channel.QueueDeclarePassiveAsync(queue, cancellationToken)
+                        .ConfigureAwait(false);
+                    counts[queue] = declared.MessageCount;
+                }
+
+                return counts;
+            }
+            finally
+            {
+                await CloseQuietlyAsync(channel).ConfigureAwait(false);
+            }
+        }
+
         private async Task StartAsync(int prefetch, CancellationToken cancellationToken)
         {
             _connection.ConnectionShutdownAsync += (_, args) => MarkLost(args.ReplyText);
@@ -456,12 +483,15 @@ public sealed partial class SpoolConsumer(
                 }
 
                 var message = new SpooledMessage(envelope, args.Body.ToArray(), messageId, args.Redelivered);
+                using var activity = SpoolTelemetry.StartProcess(
+                    _owner._topology.SpoolQueue, message, args.BasicProperties.Headers);
                 try
                 {
                     await _handler(message, _abort.Token).ConfigureAwait(false);
                 }
                 catch (Exception e)
                 {
+                    activity?.SetStatus(ActivityStatusCode.Error, "returned to the spool: " + e.GetType().Name);
                     // The outcome is not recorded, so the message goes back; the delivery limit
                     // moves one that fails every time to the poison queue.
                     if (e is not OperationCanceledException || !_abort.IsCancellationRequested)

@@ -43,6 +43,37 @@ public static class SpoolTelemetry
         return activity;
     }
 
+    /// <summary>
+    /// Starts the consumer span of one spool message's delivery attempt, as a child of the span
+    /// that published it: the ingress's for a first attempt, the deferral's for a later one, so
+    /// every attempt of a message lies in the trace its SMTP session began.
+    /// </summary>
+    public static Activity? StartProcess(
+        string queue,
+        SpooledMessage message,
+        IDictionary<string, object?>? headers)
+    {
+        var parent = Extract(headers);
+        // A later attempt is also linked to the deferral it comes back from, which the trace UI
+        // shows as "follows from".
+        ActivityLink[]? links = message.Envelope.Attempt > 0 && parent != default ? [new ActivityLink(parent)] : null;
+        var activity = Source.StartActivity(ActivityKind.Consumer, parent, links: links, name: "process " + queue);
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag("messaging.system", "rabbitmq");
+            activity.SetTag("messaging.operation.type", "process");
+            activity.SetTag("messaging.operation.name", "process");
+            activity.SetTag("messaging.destination.name", queue);
+            activity.SetTag("messaging.message.id", message.MessageId);
+            activity.SetTag("messaging.message.body.size", message.Body.Length);
+            activity.SetTag("mailmesh.queue_id", message.Envelope.QueueId);
+            activity.SetTag("mailmesh.attempt", message.Envelope.Attempt + 1);
+            activity.SetTag("mailmesh.recipients.count", message.Envelope.Recipients.Count);
+        }
+
+        return activity;
+    }
+
     /// <summary>Writes the context of <paramref name="activity"/> into a message's headers.</summary>
     public static void Inject(Activity? activity, IDictionary<string, object?> headers)
     {

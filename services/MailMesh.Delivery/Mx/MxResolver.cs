@@ -89,12 +89,15 @@ internal sealed class MxResolver(ILookupClient dns, int port, int maxAddresses)
     private async Task<Answer> QueryAsync(string name, QueryType type, CancellationToken cancellationToken)
     {
         IDnsQueryResponse response;
+        using var activity = DeliveryTelemetry.StartLookup(name, type.ToString());
         try
         {
             response = await dns.QueryAsync(name, type, QueryClass.IN, cancellationToken).ConfigureAwait(false);
+            activity?.SetTag("dns.response_code", response.Header.ResponseCode.ToString());
         }
         catch (DnsResponseException e)
         {
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, e.Message);
             // Time-outs and unreachable servers: RFC 5321 5.1 wants a temporary failure then.
             return new Answer(null, $"451 4.4.3 {type} lookup for {name} failed: {Sentence(e.Message)}", true);
         }

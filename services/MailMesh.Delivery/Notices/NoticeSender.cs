@@ -79,6 +79,9 @@ internal sealed partial class NoticeSender(
     {
         var original = message.Envelope;
         var id = queueIds.Next();
+        using var activity = DeliveryTelemetry.StartNotice(kind == NoticeKind.Failure ? "failure" : "delay",
+            original.QueueId);
+        activity?.SetTag("mailmesh.notice.queue_id", id);
         var now = time.GetUtcNow();
         var content = builder.Build(kind, original, message.Body, outcomes, id, now);
         var envelope = new SpoolEnvelope(

@@ -103,6 +103,9 @@ internal sealed class MailFlow : IAsyncDisposable
         _delivery = null;
     }
 
+    /// <summary>The delivery worker's health and metrics endpoint, when MailMesh:Http:Port was set.</summary>
+    public Uri? DeliveryHttp => _delivery?.Services.GetRequiredService<HttpEndpoints>().BaseAddress;
+
     public QueueProbe Queues() => new(Broker, QueuePrefix, RetrySchedule);
 
     /// <summary>The delivery worker's retry schedule: the one configured, else the default.</summary>
