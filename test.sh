@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the MailMesh test suite against a throwaway RabbitMQ node and ends with one summary line:
+# Runs the MailMesh test suite against a throwaway RabbitMQ node, then (for a whole run) the check
+# of the compose stack's service settings (tests/stack/), and ends with one summary line:
 #   tests: N passed, M failed[, K skipped]
 # Arguments are passed on to `dotnet test`, e.g. ./test.sh --filter FullyQualifiedName~Spool
 #
@@ -80,6 +81,17 @@ read -r passed failed skipped < <(
         }
         END { printf "%d %d %d\n", p, f, s }'
 )
+
+# The compose stack's MailMesh services, started from its env files against the same broker; only
+# with the whole suite, since a filtered run is after particular tests.
+if (($# == 0)) && ((status == 0)); then
+    if tests/stack/check-compose-config.sh; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+        status=1
+    fi
+fi
 
 cleanup
 trap - EXIT

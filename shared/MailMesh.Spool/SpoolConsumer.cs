@@ -24,6 +24,9 @@ public sealed partial class SpoolConsumer(
     /// <summary>Header of a deferred copy: the reply that deferred it, for an operator.</summary>
     public const string DeferredReason = "mm-deferred-reason";
 
+    /// <summary>Header of a message in the poison queue: why no worker could read it.</summary>
+    public const string PoisonReason = "mm-poison-reason";
+
     private const int PublishChannels = 4;
 
     private readonly RabbitMqOptions _options = options.Value;
@@ -417,6 +420,42 @@ public sealed partial class SpoolConsumer(
             }
         }
 
+        /// <summary>
+        /// Puts an unreadable message into the poison queue with the reason in a header, for the
+        /// operator who looks at it; false when the broker did not confirm it, and the message is
+        /// then dead-lettered there by a reject instead, without the reason.
+        /// </summary>
+        private async Task<bool> QuarantineAsync(BasicDeliverEventArgs args, string reason)
+        {
+            var received = args.BasicProperties;
+            var headers = received.Headers is { } original
+                ? new Dictionary<string, object?>(original, StringComparer.Ordinal)
+                : new Dictionary<string, object?>(StringComparer.Ordinal);
+            headers[PoisonReason] = reason;
+            var properties = new BasicProperties
+            {
+                Persistent = true,
+                ContentType = received.ContentType,
+                MessageId = received.MessageId,
+                AppId = received.AppId,
+                Timestamp = received.Timestamp,
+                Headers = headers,
+            };
+
+            using var deadline = new CancellationTokenSource(_owner._options.ConfirmTimeout);
+            try
+            {
+                await PublishAsync(_owner._topology.PoisonQueue, properties, args.Body, deadline.Token)
+                    .ConfigureAwait(false);
+                return true;
+            }
+            catch (Exception e) when (e is PublishException or OperationCanceledException
+                or RabbitMQClientException or OperationInterruptedException or IOException)
+            {
+                return false;
+            }
+        }
+
         private async Task StartAsync(int prefetch, CancellationToken cancellationToken)
         {
             _connection.ConnectionShutdownAsync += (_, args) => MarkLost(args.ReplyText);
@@ -478,7 +517,15 @@ public sealed partial class SpoolConsumer(
                     // Rejected without requeue, the broker dead-letters it to the poison queue:
                     // a message no worker can read must not go round forever.
                     LogPoison(_owner._logger, messageId, e.Message);
-                    await channel.BasicRejectAsync(args.DeliveryTag, requeue: false).ConfigureAwait(false);
+                    if (await QuarantineAsync(args, e.Message).ConfigureAwait(false))
+                    {
+                        await channel.BasicAckAsync(args.DeliveryTag, multiple: false).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        await channel.BasicRejectAsync(args.DeliveryTag, requeue: false).ConfigureAwait(false);
+                    }
+
                     return;
                 }
 

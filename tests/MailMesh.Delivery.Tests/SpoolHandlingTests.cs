@@ -8,7 +8,7 @@ public sealed class SpoolHandlingTests
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
 
     [Fact]
-    public async Task UnreadableSpoolMessage_IsDeadLetteredToPoisonOnce()
+    public async Task UnreadableSpoolMessage_GoesToPoisonOnceWithItsReason()
     {
         await using var flow = await MailFlow.StartAsync();
         await using var queues = flow.Queues();
@@ -19,6 +19,9 @@ public sealed class SpoolHandlingTests
         var poisoned = await queues.TakeAsync(queues.Poison, Wait);
         Assert.NotNull(poisoned);
         Assert.Equal("BROKEN.1", poisoned.Properties.MessageId);
+        var reason = Assert.IsType<byte[]>(poisoned.Properties.Headers![Spool.SpoolConsumer.PoisonReason]);
+        Assert.Contains("schema 99", System.Text.Encoding.UTF8.GetString(reason), StringComparison.Ordinal);
+        Assert.Equal("Subject: x\r\n\r\nbody\r\n"u8.ToArray(), poisoned.Body);
         Assert.Equal(0u, await queues.CountAsync(queues.Spool));
         await flow.DeliveryLog.WaitForAsync(503, Wait, "BROKEN.1", "schema 99");
         Assert.Single(flow.DeliveryLog.Lines, line => line.Id.Id == 503);
