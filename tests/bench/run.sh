@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # MailMesh benchmark: how fast the ingress accepts mail, against the broker it spools to and
-# against Postfix on the same machine, and how much memory it holds for idle sessions.
+# against Postfix on the same machine, how fast mail goes through ingress and delivery to
+# smtp-sink, again against Postfix, and how much memory the ingress holds for idle sessions.
 # See tests/bench/README.md. Runs as root (the broker runs as the rabbitmq user, Postfix as
 # postfix); starts everything it measures on 127.0.0.1 and stops it all on exit.
 #
@@ -28,6 +29,7 @@ idle_sessions=500
 ceiling_publishers=(20 50)
 
 ingress_dll=$repo/services/MailMesh.Ingress/bin/Release/net10.0/MailMesh.Ingress.dll
+delivery_dll=$repo/services/MailMesh.Delivery/bin/Release/net10.0/MailMesh.Delivery.dll
 bench_dll=$repo/tests/bench/MailMesh.Bench/bin/Release/net10.0/MailMesh.Bench.dll
 rabbit_bin=/usr/lib/rabbitmq/bin
 
@@ -51,6 +53,8 @@ broker_pid=
 generator_pids=()
 w_children=0
 ingress_pid=
+delivery_pid=
+mm_sink_pid=
 sink_pid=
 idle_pid=
 postfix_dir=
@@ -74,6 +78,20 @@ stop_ingress() {
         wait_gone "$ingress_pid" 30 || kill -KILL "$ingress_pid" 2>/dev/null || true
         wait "$ingress_pid" 2>/dev/null || true
         ingress_pid=
+    fi
+}
+
+stop_delivery() {
+    if [[ -n $delivery_pid ]]; then
+        kill -TERM "$delivery_pid" 2>/dev/null || true
+        wait_gone "$delivery_pid" 60 || kill -KILL "$delivery_pid" 2>/dev/null || true
+        wait "$delivery_pid" 2>/dev/null || true
+        delivery_pid=
+    fi
+    if [[ -n $mm_sink_pid ]]; then
+        kill -TERM "$mm_sink_pid" 2>/dev/null || true
+        wait "$mm_sink_pid" 2>/dev/null || true
+        mm_sink_pid=
     fi
 }
 
@@ -101,12 +119,13 @@ cleanup() {
     local status=$?
     set +e
     stop_idle_sessions
+    stop_delivery
     stop_ingress
     stop_postfix
     stop_broker
     if ((status != 0)); then
         # The work directory goes with everything else; its logs are the only clue left.
-        for f in "$work/ingress.log" "$work/rabbitmq/out.log" "$work/postfix/maillog" "$work/build.log"; do
+        for f in "$work/ingress.log" "$work/delivery.log" "$work/rabbitmq/out.log" "$work/postfix/maillog" "$work/build.log"; do
             if [[ -s $f ]]; then
                 say "last lines of $f:"
                 tail -n 15 "$f" >&2
@@ -353,6 +372,21 @@ start_ingress() {
     # The subshell execs, so this is the ingress process itself, whose memory is measured.
 }
 
+# start_delivery PREFIX SINK_PORT: one delivery worker on the spool of PREFIX, every domain
+# routed to smtp-sink on SINK_PORT. Default settings otherwise (prefetch 16, events on).
+start_delivery() {
+    local route="smtp://127.0.0.1:$2?tls=none"
+    (cd "$(dirname "$delivery_dll")" && exec env \
+        MailMesh__RabbitMq__Uri="$amqp_uri" \
+        MailMesh__Spool__QueuePrefix="$1" \
+        MailMesh__DefaultRoute="$route" \
+        MailMesh__Routes__.test="$route" \
+        MailMesh__Routes__localhost="$route" \
+        Logging__LogLevel__Default=Warning \
+        dotnet "$delivery_dll" </dev/null >>"$work/delivery.log" 2>&1) &
+    delivery_pid=$!
+}
+
 # ---------------------------------------------------------------------------------------------
 # Measurements.
 
@@ -527,8 +561,20 @@ EOF
         "smtp-sink on 127.0.0.1:$sink_port"
 }
 
+# sink_count [FILE]: messages the smtp-sink writing FILE (Postfix's by default) has received.
 sink_count() {
-    tail -c 300 "$work/sink.out" | tr '\r' '\n' | sed -n 's/.*mesg=\([0-9]*\).*/\1/p' | tail -n 1
+    tail -c 300 "${1:-$work/sink.out}" | tr '\r' '\n' | sed -n 's/.*mesg=\([0-9]*\).*/\1/p' | tail -n 1
+}
+
+# wait_sink FILE COUNT SECONDS: true once that smtp-sink has received COUNT messages in all.
+wait_sink() {
+    local i got
+    for ((i = 0; i < $3 * 10; i++)); do
+        got=$(sink_count "$1")
+        ((${got:-0} >= $2)) && return 0
+        sleep 0.1
+    done
+    return 1
 }
 
 postfix_queue_empty() {
@@ -607,6 +653,64 @@ measure_postfix() {
     postfix_e2e_median=$(median "${e2e_rates[@]}")
 }
 
+# MailMesh end to end: smtp-source into the ingress, one delivery worker relaying every message
+# to smtp-sink. A run's time is from smtp-source's start until smtp-sink has them all; the spool
+# must be empty afterwards.
+measure_mailmesh_e2e() {
+    local queue=$1.spool log=$work/smtp-source-e2e.log sink=$work/mm-sink.out
+    local n run start end before total=0 rates=() cpu=() busy=() other=() depth limit
+    mm_sink_port=$(free_port "$amqp_port")
+    smtp-sink -c -u postfix "127.0.0.1:$mm_sink_port" 1000 >"$sink" 2>&1 &
+    mm_sink_pid=$!
+    generator_pids=("$mm_sink_pid")
+    wait_listening "$mm_sink_port" 10 "$mm_sink_pid" || die "smtp-sink did not start"
+    start_ingress "$1"
+    start_delivery "$1" "$mm_sink_port"
+
+    # Warm-up, not counted: both services compile their code and open their connections.
+    smtp_source "$ingress_port" 2000 "$log" || die "warm-up against the ingress failed"
+    total=2000
+    wait_sink "$sink" "$total" 120 || say "warm-up: only $(sink_count "$sink") of 2000 reached smtp-sink"
+    n=$(messages_for "$(rate 2000 "$src_seconds")")
+    mailmesh_e2e_messages=$n
+    say "mailmesh end to end: $n messages per run"
+    for ((run = 1; run <= runs; run++)); do
+        before=$(sink_count "$sink")
+        total=$((${before:-0} + n))
+        window_open "$ingress_pid" "$delivery_pid" "$beam_pid"
+        start=$EPOCHREALTIME
+        smtp_source "$ingress_port" "$n" "$log" || die "smtp-source against the ingress failed"
+        # Delivery gets twice as long as acceptance took, and at least 60 s.
+        limit=$(awk -v s="$src_seconds" 'BEGIN { s *= 2; if (s < 60) s = 60; print int(s) }')
+        end=
+        if wait_sink "$sink" "$total" "$limit"; then
+            end=$EPOCHREALTIME
+        fi
+        window_close "$ingress_pid" "$delivery_pid" "$beam_pid"
+        depth=$(queue_depth "$queue")
+        if [[ -z $end ]]; then
+            say "  VERIFICATION FAILED: only $(($(sink_count "$sink") - before)) of $n messages" \
+                "reached smtp-sink in time"
+            verification_failed=1
+            continue
+        fi
+        rates+=("$(rate "$n" "$(elapsed "$start" "$end")")")
+        cpu+=("$(per_message "$win_sut" "$n")")
+        busy+=("$win_busy")
+        other+=("$win_other")
+        say "  run $run: $n messages at smtp-sink after $(elapsed "$start" "$end") s = ${rates[-1]}" \
+            "msg/s (accepted in $src_seconds s); spool holds $depth; CPU per message:" \
+            "${cpu[-1]} us; machine ${win_busy}% busy, others ${win_other}%"
+    done
+    mailmesh_e2e_runs="${rates[*]:-n/a}"
+    mailmesh_e2e_median=$(median "${rates[@]}")
+    conditions[e2e]="ingress, delivery and broker $(median_whole "${cpu[@]}") µs"
+    conditions[e2e]+=" | $(median_whole "${busy[@]}")% | $(median_whole "${other[@]}")%"
+    stop_delivery
+    stop_ingress
+    generator_pids=()
+}
+
 # ---------------------------------------------------------------------------------------------
 # The run.
 
@@ -619,6 +723,7 @@ if [[ -z ${BENCH_SKIP_BUILD:-} ]]; then
         die "the build failed (another change in progress? try again, or BENCH_SKIP_BUILD=1)"
 fi
 [[ -f $ingress_dll ]] || die "$ingress_dll is missing"
+[[ -f $delivery_dll ]] || die "$delivery_dll is missing"
 if [[ ! -f $bench_dll ]]; then
     (cd "$repo" && dotnet build -c Release tests/bench/MailMesh.Bench -nologo -v quiet \
         >>"$work/build.log" 2>&1) ||
@@ -643,6 +748,9 @@ start_ingress "$prefix-idle"
 measure_idle_memory
 stop_ingress
 
+say "MailMesh end to end: ingress, one delivery worker, smtp-sink; $runs runs"
+measure_mailmesh_e2e "$prefix-e2e"
+
 for q in "$prefix.spool" "$prefix.poison" "$prefix-idle.spool" "$prefix-idle.poison"; do
     ctl delete_queue "$q" >/dev/null 2>&1 || true
 done
@@ -660,6 +768,7 @@ stop_postfix
 ceiling20=${ceiling_median[20]}
 accept_vs_postfix=$(ratio "$ingress_median" "$postfix_median")
 accept_vs_ceiling=$(ratio "$ingress_median" "$ceiling20")
+e2e_vs_postfix=$(ratio "$mailmesh_e2e_median" "$postfix_e2e_median")
 verdict() {
     awk -v v="$1" -v t="$2" -v dir="$3" 'BEGIN {
         if (v == "n/a") print "not measured"
@@ -686,7 +795,8 @@ report() {
 - Versions: MailMesh $commit, .NET $(dotnet --version), RabbitMQ $rabbit_version,
   Postfix $(postconf -d -h mail_version)
 - Workload: \`smtp-source -s $smtp_sessions -l $message_size\`, one recipient, one message per
-  connection; $ingress_messages messages per MailMesh run, $postfix_messages per Postfix run
+  connection; $ingress_messages messages per MailMesh accept run, $mailmesh_e2e_messages per
+  MailMesh end-to-end run, $postfix_messages per Postfix run
   ($sizing); every rate is the median of $runs runs
 - Duration: $(elapsed "$started" "$EPOCHREALTIME") s
 
@@ -697,7 +807,7 @@ report() {
 | MailMesh ingress accepted (messages/s) | $ingress_median | $ingress_runs |
 | Postfix accepted (messages/s) | $postfix_median | $postfix_runs |
 | Postfix end to end, to smtp-sink (messages/s) | $postfix_e2e_median | $postfix_e2e_runs |
-| MailMesh end to end (messages/s) | n/a | no delivery service yet |
+| MailMesh end to end, one delivery worker, to smtp-sink (messages/s) | $mailmesh_e2e_median | $mailmesh_e2e_runs |
 | Ingress resident memory, idle after warm-up (MB) | $idle_base_mb | one run |
 | Ingress resident memory, $idle_sessions idle sessions (MB) | $idle_sessions_mb | one run |
 | Ingress peak resident memory during the accept runs (MB) | $ingress_peak_mb | one run |
@@ -705,7 +815,7 @@ report() {
 | Target | Measured | Goal | Verdict |
 | --- | ---: | ---: | --- |
 | MailMesh accepted / Postfix accepted | $accept_vs_postfix | ≥ 3 | $(verdict "$accept_vs_postfix" 3 ">=") |
-| MailMesh end to end / Postfix end to end | n/a | ≥ 2 | not measurable until a delivery service exists |
+| MailMesh end to end / Postfix end to end | $e2e_vs_postfix | ≥ 2 | $(verdict "$e2e_vs_postfix" 2 ">=") |
 | MailMesh accepted / broker ceiling (20 publishers) | $accept_vs_ceiling | ≥ 0.5 | $(verdict "$accept_vs_ceiling" 0.5 ">=") |
 | Ingress resident memory at $idle_sessions sessions (MB) | $idle_sessions_mb | < 200 | $(verdict "$idle_sessions_mb" 200 "<") |
 
@@ -719,6 +829,7 @@ its speed; for Postfix that includes relaying every message to smtp-sink.
 | Broker ceiling, 20 publishers | ${conditions[ceiling20]} |
 | Broker ceiling, 50 publishers | ${conditions[ceiling50]} |
 | MailMesh accept | ${conditions[ingress]} |
+| MailMesh accept and relay | ${conditions[e2e]} |
 | Postfix accept and relay | ${conditions[postfix]} |
 EOF
     if [[ -n $verification_failed ]]; then
