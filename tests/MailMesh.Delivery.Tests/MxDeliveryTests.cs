@@ -70,6 +70,52 @@ public sealed class MxDeliveryTests
     }
 
     [Fact]
+    public async Task MxOfferingStartTls_MessageGoesEncrypted_WhateverTheCertificate()
+    {
+        // The MX is a second MailMesh ingress: it offers STARTTLS with a self-signed certificate
+        // and writes "with ESMTPS" into its Received header only for a session under TLS.
+        var port = FreePort.Next();
+        await using var dns = await DnsServer.StartAsync(
+            "mx-host=tls.example,mx.tls.example,10",
+            "host-record=mx.tls.example,127.0.0.81");
+        await using var flow = await StartFlowAsync(dns, port);
+        var (remote, remotePrefix) = await flow.StartRemoteMtaAsync("127.0.0.81", port);
+        try
+        {
+            var sent = TestMessages.Plain("alice@sender.test", "tina@tls.example", "over tls");
+            await RawSmtp.SendAsync(flow.SmtpPort, "alice@sender.test", ["tina@tls.example"], sent);
+
+            await flow.DeliveryLog.WaitForAsync(520, Wait, "<tina@tls.example>", "via mx.tls.example,");
+            await using var queues = new QueueProbe(flow.Broker, remotePrefix, []);
+            var spooled = await queues.TakeAsync(queues.Spool, Wait);
+            Assert.NotNull(spooled);
+            Assert.Equal(["tina@tls.example"], spooled.Envelope.Recipients.Select(recipient => recipient.Address));
+            var received = FirstField(System.Text.Encoding.ASCII.GetString(spooled.Body));
+            Assert.StartsWith("Received: from relay.mailmesh.test", received, StringComparison.Ordinal);
+            Assert.Contains("with ESMTPS", received, StringComparison.Ordinal);
+            await queues.DeleteAllAsync();
+        }
+        finally
+        {
+            await remote.StopAsync();
+            remote.Dispose();
+        }
+    }
+
+    // The first header field of a message, its folded lines included.
+    private static string FirstField(string message)
+    {
+        var end = 0;
+        do
+        {
+            end = message.IndexOf("\r\n", end, StringComparison.Ordinal) + 2;
+        }
+        while (message[end] is ' ' or '\t');
+
+        return message[..end];
+    }
+
+    [Fact]
     public async Task NoMxRecord_DeliveredToTheDomainsAddress()
     {
         var port = FreePort.Next();

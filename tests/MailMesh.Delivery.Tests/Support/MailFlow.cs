@@ -158,6 +158,28 @@ internal sealed class MailFlow : IAsyncDisposable
         Directory.Delete(Mailboxes, recursive: true);
     }
 
+    /// <summary>
+    /// Another MailMesh ingress, as a remote MTA that offers STARTTLS (its certificate
+    /// self-signed), on <paramref name="address"/> and <paramref name="port"/>, spooling into
+    /// queues of its own; dispose it before the flow.
+    /// </summary>
+    public async Task<(IHost Host, string QueuePrefix)> StartRemoteMtaAsync(string address, int port)
+    {
+        var prefix = QueuePrefix + "-remote";
+        var settings = Common(Broker, prefix);
+        settings["MailMesh:Hostname"] = "remote.mailmesh.test";
+        settings["MailMesh:Ingress:Address"] = address;
+        settings["MailMesh:Ingress:Port"] = port.ToString(CultureInfo.InvariantCulture);
+        var builder = NewBuilder(settings);
+        builder.AddMailMeshDefaults("mailmesh-remote-test");
+        builder.Services.AddMailMeshIngress(builder.Configuration);
+        var host = builder.Build();
+        await host.StartAsync();
+        await FreePort.WaitListeningAsync(address, port, TimeSpan.FromSeconds(10));
+        await host.Services.GetRequiredService<SpoolPublisher>().TryConnectAsync(CancellationToken.None);
+        return (host, prefix);
+    }
+
     private async Task StartIngressAsync()
     {
         SmtpPort = FreePort.Next();
