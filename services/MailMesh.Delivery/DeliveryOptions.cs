@@ -55,6 +55,43 @@ internal sealed class DeliveryOptions
     public TimeSpan CircuitBreakerDuration { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>
+    /// How long a connection whose transaction ended cleanly stays open, unused, for the next
+    /// message to the same server; after that it is closed with QUIT. Zero closes every connection
+    /// after its transaction. Default 5 seconds. Postfix keeps its cached connections 2 seconds
+    /// (<c>smtp_connection_cache_time_limit</c>), which suits a queue manager that hands a
+    /// destination's messages over back to back; a worker takes them as the broker delivers the
+    /// spool, with acknowledgements and events in between, and 5 seconds bridges those gaps while
+    /// staying far inside the 5 minutes a server waits for the next command (RFC 5321 4.5.3.2.7),
+    /// so the server seldom closes a pooled connection first.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]
+    public TimeSpan ConnectionIdleTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Mail transactions one connection carries before it is closed; 1 never reuses one. Default
+    /// 100, as Postfix's <c>smtp_connection_reuse_count_limit</c>: a long-lived session would
+    /// otherwise keep one server's process busy for ever and never see a changed DNS answer.
+    /// </summary>
+    [Range(1, 100_000)]
+    public int ConnectionReuseLimit { get; set; } = 100;
+
+    /// <summary>
+    /// Connections, busy or idle, a worker holds open to one server (one address and port, or
+    /// one smarthost); a delivery that needs another waits until one is free. Default 20, as
+    /// Postfix's <c>default_destination_concurrency_limit</c>.
+    /// </summary>
+    [Range(1, 1000)]
+    public int MaxConnectionsPerDestination { get; set; } = 20;
+
+    /// <summary>
+    /// Connections, busy or idle, a worker holds open in all; a delivery that needs another waits,
+    /// and an idle connection to another server is closed to make room. Default 100, as Postfix's
+    /// <c>default_process_limit</c>, which bounds its SMTP clients and so their connections.
+    /// </summary>
+    [Range(1, 10_000)]
+    public int MaxConnections { get; set; } = 100;
+
+    /// <summary>
     /// On shutdown, how long deliveries in progress may take to finish before they are cancelled
     /// and their messages return to the spool. Default 30 seconds.
     /// </summary>

@@ -63,10 +63,17 @@ public static class DeliveryServiceCollectionExtensions
         services.AddSingleton(sp => new DestinationBreakers(
             sp.GetRequiredService<IOptions<DeliveryOptions>>().Value,
             sp.GetRequiredService<TimeProvider>()));
+        // A singleton: the container disposes it on shutdown, which ends its idle connections with QUIT.
+        services.AddSingleton(sp => new SmtpConnectionPool(
+            sp.GetRequiredService<IOptions<DeliveryOptions>>().Value,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<SmtpConnectionPool>>()));
         services.AddSingleton(sp => new SmtpRelay(
             sp.GetRequiredService<IOptions<DeliveryOptions>>().Value,
             sp.GetRequiredService<DestinationBreakers>(),
-            sp.GetRequiredService<IOptions<MailMeshOptions>>().Value.Hostname));
+            sp.GetRequiredService<SmtpConnectionPool>(),
+            sp.GetRequiredService<IOptions<MailMeshOptions>>().Value.Hostname,
+            sp.GetRequiredService<ILogger<SmtpRelay>>()));
         services.TryAddSingleton(sp => new QueueIdGenerator(sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new NoticeBuilder(
             sp.GetRequiredService<IOptions<MailMeshOptions>>().Value.Hostname,

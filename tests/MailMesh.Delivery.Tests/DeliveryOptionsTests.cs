@@ -19,6 +19,17 @@ public sealed class DeliveryOptionsTests
     }
 
     [Fact]
+    public void ConnectionSettings_NotConfigured_AsPostfixButAFewSecondsOfIdleTime()
+    {
+        var options = Bind([]);
+
+        Assert.Equal(TimeSpan.FromSeconds(5), options.ConnectionIdleTimeout);
+        Assert.Equal(100, options.ConnectionReuseLimit);
+        Assert.Equal(20, options.MaxConnectionsPerDestination);
+        Assert.Equal(100, options.MaxConnections);
+    }
+
+    [Fact]
     public void RetrySchedule_Configured_ReplacesTheDefaultAndItsLastEntryRepeats()
     {
         var options = Bind(new()
@@ -39,6 +50,10 @@ public sealed class DeliveryOptionsTests
     [InlineData("RetrySchedule:20", "00:05:00", "has 21 entries; at most 20")]
     [InlineData("AttemptTimeout", "00:40:00", "AttemptTimeout")]
     [InlineData("MaxQueueLifetime", "-00:00:01", "MaxQueueLifetime")]
+    [InlineData("ConnectionIdleTimeout", "00:06:00", "ConnectionIdleTimeout")]
+    [InlineData("ConnectionReuseLimit", "0", "ConnectionReuseLimit")]
+    [InlineData("MaxConnectionsPerDestination", "0", "MaxConnectionsPerDestination")]
+    [InlineData("MaxConnections", "0", "MaxConnections")]
     public void InvalidSetting_StopsTheWorkerNamingTheSetting(string key, string value, string expected)
     {
         var settings = new Dictionary<string, string?> { ["MailMesh:Delivery:RetrySchedule:0"] = "00:01:00" };

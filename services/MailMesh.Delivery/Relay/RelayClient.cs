@@ -17,6 +17,12 @@ internal sealed class RelayClient(IProtocolLogger logger) : SmtpClient(logger)
     private Dictionary<MailboxAddress, SpoolRecipient> _recipients = new(ReferenceEqualityComparer.Instance);
     private SpoolEnvelope? _envelope;
 
+    /// <summary>
+    /// Whether the server answered MAIL FROM in the current transaction, taking or refusing it.
+    /// Until it has, a connection that breaks has cost the transaction nothing.
+    /// </summary>
+    public bool SenderAnswered { get; private set; }
+
     /// <summary>The RCPT reply for a recipient of the current transaction, once it arrived.</summary>
     public SmtpResponse? ReplyTo(MailboxAddress mailbox) =>
         _replies.TryGetValue(mailbox, out var reply) ? reply : null;
@@ -27,6 +33,7 @@ internal sealed class RelayClient(IProtocolLogger logger) : SmtpClient(logger)
         _envelope = envelope;
         _recipients = recipients;
         _replies.Clear();
+        SenderAnswered = false;
         DeliveryStatusNotificationType = envelope.Return?.ToUpperInvariant() switch
         {
             "FULL" => DeliveryStatusNotificationType.Full,
@@ -45,6 +52,17 @@ internal sealed class RelayClient(IProtocolLogger logger) : SmtpClient(logger)
         {
             verbatim.DowngradeTo7Bit();
         }
+    }
+
+    protected override void OnSenderAccepted(MimeMessage message, MailboxAddress mailbox,
+        SmtpResponse response) =>
+        SenderAnswered = true;
+
+    protected override void OnSenderNotAccepted(MimeMessage message, MailboxAddress mailbox,
+        SmtpResponse response)
+    {
+        SenderAnswered = true;
+        base.OnSenderNotAccepted(message, mailbox, response);
     }
 
     protected override void OnRecipientAccepted(MimeMessage message, MailboxAddress mailbox, SmtpResponse response) =>

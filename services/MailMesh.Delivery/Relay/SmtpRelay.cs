@@ -15,12 +15,17 @@ namespace MailMesh.Delivery.Relay;
 /// takes the connection, and gives each recipient its outcome: the RCPT reply when the server
 /// refused it there, otherwise the reply to the message data. A server that cannot be reached,
 /// or that refuses the session in its greeting, passes the message to the next one
-/// (RFC 5321 5.1); when none is left the recipients are deferred.
+/// (RFC 5321 5.1); when none is left the recipients are deferred. Connections come from the
+/// <see cref="SmtpConnectionPool"/> and go back to it after the transaction, for the next message
+/// to the same server.
 /// </summary>
-internal sealed class SmtpRelay(DeliveryOptions options, DestinationBreakers breakers, string hostname)
+internal sealed partial class SmtpRelay(
+    DeliveryOptions options,
+    DestinationBreakers breakers,
+    SmtpConnectionPool pool,
+    string hostname,
+    ILogger<SmtpRelay> logger)
 {
-    // Limitation: each spool message opens a connection of its own and closes it after; there is
-    // no reuse per destination and no bound on the connections to one host beyond the prefetch.
     public async Task<IReadOnlyList<RecipientOutcome>> DeliverAsync(
         SmtpTarget target,
         SpoolEnvelope envelope,
@@ -70,17 +75,40 @@ internal sealed class SmtpRelay(DeliveryOptions options, DestinationBreakers bre
             return outcomes;
         }
 
+        var transaction = new MailTransaction(target, envelope, message, sender, mailboxes);
+
         // Why the servers tried so far did not take the message; the last one speaks for all.
         var refusal = "451 4.4.1 no server to connect to";
         string? refusedBy = null;
         var allRefusedPermanently = target.Endpoints.Count > 0;
         foreach (var endpoint in target.Endpoints)
         {
-            using var client = NewClient(target);
-            client.Begin(envelope, mailboxes);
+            var key = SmtpConnectionKey.For(target, endpoint);
+            var connection = await pool.AcquireAsync(key, reuse: true, cancellationToken)
+                .ConfigureAwait(false);
+            // Limitation: a pooled connection whose peer vanished without closing it (a firewall
+            // or NAT that forgot the flow) is noticed only when its first command gets no reply
+            // within SmtpTimeout; no NOOP probes it first, which would cost every reuse a round trip.
+            if (connection.IsReused)
+            {
+                if (await TransactAsync(connection, endpoint, transaction, cancellationToken)
+                    .ConfigureAwait(false) is { } sent)
+                {
+                    outcomes.AddRange(sent);
+                    return outcomes;
+                }
+
+                // The server had closed the connection while it lay in the pool (its idle timeout
+                // ran out just then): nothing was taken, so the message goes on a new connection,
+                // which is tried as if none had been pooled.
+                LogReusedLost(logger, envelope.QueueId, Label(target, endpoint), connection.Transactions - 1);
+                connection = await pool.AcquireAsync(key, reuse: false, cancellationToken)
+                    .ConfigureAwait(false);
+            }
+
             try
             {
-                await ConnectAsync(client, target, endpoint, cancellationToken).ConfigureAwait(false);
+                await OpenAsync(connection, target, endpoint, cancellationToken).ConfigureAwait(false);
             }
             catch (SmtpCommandException e)
             {
@@ -88,7 +116,7 @@ internal sealed class SmtpRelay(DeliveryOptions options, DestinationBreakers bre
                 refusal = Reply((int)e.StatusCode, e.Message);
                 refusedBy = Remote(target, endpoint);
                 allRefusedPermanently &= (int)e.StatusCode >= 500;
-                await QuitAsync(client).ConfigureAwait(false);
+                pool.Release(connection, reusable: false);
                 continue;
             }
             catch (Exception e) when (IsUnreachable(e, cancellationToken))
@@ -96,19 +124,19 @@ internal sealed class SmtpRelay(DeliveryOptions options, DestinationBreakers bre
                 refusal = $"451 4.4.1 connect to {Label(target, endpoint)} failed: {Describe(e)}";
                 refusedBy = target.NamesEndpoint ? null : target.Name;
                 allRefusedPermanently = false;
+                pool.Release(connection, reusable: false);
                 continue;
             }
+            catch
+            {
+                pool.Release(connection, reusable: false);
+                throw;
+            }
 
-            try
-            {
-                outcomes.AddRange(await TransferAsync(client, target, endpoint, envelope, message, sender,
-                    mailboxes, cancellationToken).ConfigureAwait(false));
-                return outcomes;
-            }
-            finally
-            {
-                await QuitAsync(client).ConfigureAwait(false);
-            }
+            // A new connection is never sent again: whatever it ends in is the outcome.
+            outcomes.AddRange((await TransactAsync(connection, endpoint, transaction, cancellationToken)
+                .ConfigureAwait(false))!);
+            return outcomes;
         }
 
         var kind = allRefusedPermanently ? OutcomeKind.Failed : OutcomeKind.Deferred;
@@ -117,22 +145,50 @@ internal sealed class SmtpRelay(DeliveryOptions options, DestinationBreakers bre
         return outcomes;
     }
 
-    private async Task<IReadOnlyList<RecipientOutcome>> TransferAsync(
-        RelayClient client,
-        SmtpTarget target,
+    /// <summary>
+    /// Runs one mail transaction on a connected connection and gives it back to the pool, to be
+    /// kept when the server is ready for the next one. Null when a reused connection was lost
+    /// before the server answered anything: the transaction may go again on another.
+    /// </summary>
+    private async Task<IReadOnlyList<RecipientOutcome>?> TransactAsync(
+        SmtpConnection connection,
         SmtpEndpoint endpoint,
-        SpoolEnvelope envelope,
-        VerbatimMessage message,
-        MailboxAddress sender,
-        Dictionary<MailboxAddress, SpoolRecipient> mailboxes,
+        MailTransaction transaction,
         CancellationToken cancellationToken)
     {
+        var client = connection.Client!;
+        var reused = connection.IsReused;
+        var end = TransactionEnd.Broken;
+        try
+        {
+            client.Begin(transaction.Envelope, transaction.Mailboxes);
+            (var outcomes, end) = await TransferAsync(client, endpoint, transaction, cancellationToken)
+                .ConfigureAwait(false);
+            return end == TransactionEnd.Unanswered && reused ? null : outcomes;
+        }
+        finally
+        {
+            connection.CountTransaction();
+            pool.Release(connection, reusable: end == TransactionEnd.Clean);
+        }
+    }
+
+    private async Task<(IReadOnlyList<RecipientOutcome> Outcomes, TransactionEnd End)> TransferAsync(
+        RelayClient client,
+        SmtpEndpoint endpoint,
+        MailTransaction transaction,
+        CancellationToken cancellationToken)
+    {
+        var target = transaction.Target;
+        var mailboxes = transaction.Mailboxes;
         var remote = Remote(target, endpoint);
         var outcomes = new List<RecipientOutcome>(mailboxes.Count);
         var stage = "authenticate";
+        TransactionEnd end;
         try
         {
-            if (target.Credentials is { } credentials)
+            // A reused connection logged in when it was opened; its key holds the same login.
+            if (target.Credentials is { } credentials && !client.IsAuthenticated)
             {
                 await client.AuthenticateAsync(credentials, cancellationToken).ConfigureAwait(false);
             }
@@ -140,15 +196,17 @@ internal sealed class SmtpRelay(DeliveryOptions options, DestinationBreakers bre
             stage = "send";
             var format = FormatOptions.Default.Clone();
             // RFC 6531: SMTPUTF8 is asked for when the client gave it.
-            format.International = envelope.SmtpUtf8;
-            var reply = await client.SendAsync(format, message, sender, [.. mailboxes.Keys],
-                cancellationToken).ConfigureAwait(false);
+            format.International = transaction.Envelope.SmtpUtf8;
+            var reply = await client.SendAsync(format, transaction.Message, transaction.Sender,
+                [.. mailboxes.Keys], cancellationToken).ConfigureAwait(false);
             foreach (var (mailbox, recipient) in mailboxes)
             {
                 outcomes.Add(client.ReplyTo(mailbox) is { } refused && (int)refused.StatusCode >= 300
                     ? Outcome(recipient, (int)refused.StatusCode, refused.Response, remote)
                     : new RecipientOutcome(recipient, OutcomeKind.Delivered, "250 " + reply, remote));
             }
+
+            end = TransactionEnd.Clean;
         }
         catch (SmtpCommandException e)
         {
@@ -162,8 +220,16 @@ internal sealed class SmtpRelay(DeliveryOptions options, DestinationBreakers bre
                     ? Outcome(recipient, (int)rcpt.StatusCode, rcpt.Response, remote)
                     : Outcome(recipient, (int)e.StatusCode, e.Message, remote));
             }
+
+            // MailKit ends a refused transaction with RSET (RFC 5321 4.1.1.5) and stays connected
+            // only when the server took it. A 421 says the server is closing the channel
+            // (RFC 5321 3.8); as the first reply on a reused connection it is the server's idle
+            // timeout, not an answer to this message.
+            end = e.StatusCode == SmtpStatusCode.ServiceNotAvailable
+                ? client.SenderAnswered ? TransactionEnd.Broken : TransactionEnd.Unanswered
+                : client.IsConnected ? TransactionEnd.Clean : TransactionEnd.Broken;
         }
-        catch (Exception e) when (IsUnreachable(e, cancellationToken)
+        catch (Exception e) when (IsUnreachable(e, cancellationToken) || e is ServiceNotConnectedException
             || e is AuthenticationException or System.Security.Authentication.AuthenticationException
                 or ServiceNotAuthenticatedException or NotSupportedException)
         {
@@ -173,9 +239,12 @@ internal sealed class SmtpRelay(DeliveryOptions options, DestinationBreakers bre
             var reply = $"451 4.4.1 {stage} to {Label(target, endpoint)} failed: {Describe(e)}";
             outcomes.AddRange(mailboxes.Values.Select(recipient =>
                 new RecipientOutcome(recipient, OutcomeKind.Deferred, reply, remote)));
+            end = stage == "send" && !client.SenderAnswered && IsLost(e)
+                ? TransactionEnd.Unanswered
+                : TransactionEnd.Broken;
         }
 
-        return outcomes;
+        return (outcomes, end);
     }
 
     private RelayClient NewClient(SmtpTarget target)
@@ -195,60 +264,34 @@ internal sealed class SmtpRelay(DeliveryOptions options, DestinationBreakers bre
         return client;
     }
 
-    private async Task ConnectAsync(
-        RelayClient client,
+    private async Task OpenAsync(
+        SmtpConnection connection,
         SmtpTarget target,
         SmtpEndpoint endpoint,
         CancellationToken cancellationToken)
     {
+        var client = NewClient(target);
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        try
-        {
-            // The address comes from MailMesh's own DNS lookup when there is one; MailKit is
-            // handed the connected socket and never resolves a name itself.
-            await breakers.ConnectAsync(endpoint, async token =>
-            {
-                if (endpoint.Address is { } address)
-                {
-                    await socket.ConnectAsync(address, endpoint.Port, token).ConfigureAwait(false);
-                }
-                else
-                {
-                    await socket.ConnectAsync(endpoint.Host, endpoint.Port, token).ConfigureAwait(false);
-                }
-            }, cancellationToken).ConfigureAwait(false);
+        // From here on the pool closes both, whatever happens.
+        connection.Attach(client, socket);
 
-            await client.ConnectAsync(socket, endpoint.Host, endpoint.Port, target.Security, cancellationToken)
-                .ConfigureAwait(false);
-        }
-        catch
+        // The address comes from MailMesh's own DNS lookup when there is one; MailKit is handed
+        // the connected socket and never resolves a name itself. Only a new connection goes
+        // through the breaker: a pooled one says nothing about whether the server takes new ones.
+        await breakers.ConnectAsync(endpoint, async token =>
         {
-            if (!client.IsConnected)
+            if (endpoint.Address is { } address)
             {
-                socket.Dispose();
+                await socket.ConnectAsync(address, endpoint.Port, token).ConfigureAwait(false);
             }
+            else
+            {
+                await socket.ConnectAsync(endpoint.Host, endpoint.Port, token).ConfigureAwait(false);
+            }
+        }, cancellationToken).ConfigureAwait(false);
 
-            throw;
-        }
-    }
-
-    private static async Task QuitAsync(RelayClient client)
-    {
-        if (!client.IsConnected)
-        {
-            return;
-        }
-
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        try
-        {
-            await client.DisconnectAsync(quit: true, timeout.Token).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is IOException or SocketException or SmtpProtocolException
-            or OperationCanceledException)
-        {
-            // The outcome is known already; a failed QUIT changes nothing.
-        }
+        await client.ConnectAsync(socket, endpoint.Host, endpoint.Port, target.Security, cancellationToken)
+            .ConfigureAwait(false);
     }
 
     // Not reached, or lost on the way: worth another server or another attempt. A cancellation
@@ -257,6 +300,10 @@ internal sealed class SmtpRelay(DeliveryOptions options, DestinationBreakers bre
         DestinationBreakers.IsConnectionFailure(e)
         || e is BrokenCircuitException or SslHandshakeException
         || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested);
+
+    // The server is gone: it closed the connection, or MailKit found it closed.
+    private static bool IsLost(Exception e) =>
+        e is IOException or SocketException or SmtpProtocolException or ServiceNotConnectedException;
 
     private static string Remote(SmtpTarget target, SmtpEndpoint endpoint) =>
         target.NamesEndpoint ? endpoint.Host : target.Name;
@@ -294,4 +341,10 @@ internal sealed class SmtpRelay(DeliveryOptions options, DestinationBreakers bre
             return false;
         }
     }
+
+    [LoggerMessage(EventId = 644, Level = LogLevel.Debug,
+        Message = "{QueueId}: the connection to {Remote}, reused after {Transactions} transactions, was "
+            + "closed by the server before it answered; sending on a new connection")]
+    private static partial void LogReusedLost(ILogger logger, string queueId, string remote,
+        int transactions);
 }
