@@ -21,10 +21,26 @@ internal sealed class DeliveryOptions
     /// How long one SMTP read or write may take. Default 5 minutes, the RFC 5321 4.5.3.2 timeout
     /// for MAIL, RCPT and a data block.
     /// </summary>
-    // Limitation: one timeout for every SMTP stage; RFC 5321 4.5.3.2.6 gives the reply to the
-    // final dot 10 minutes, which a slow server may need for a large message.
+    // Limitation: the reply to the final dot waits at most this long too, where RFC 5321
+    // 4.5.3.2.6 gives it 10 minutes; raise it for servers that take long to accept large mail.
     [Range(typeof(TimeSpan), "00:00:00.100", "00:30:00")]
     public TimeSpan SmtpTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// How long the session's start may take in all, after the connect: the greeting, EHLO,
+    /// STARTTLS and AUTH. Default 5 minutes, RFC 5321 4.5.3.2.1's wait for the greeting and
+    /// Postfix's <c>smtp_helo_timeout</c>.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:30:00")]
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// How long one transaction may take in all, from MAIL to the reply after the data.
+    /// Default 15 minutes: RFC 5321 4.5.3.2's waits for MAIL, RCPT and DATA with time to send a
+    /// large message, inside <see cref="AttemptTimeout"/>.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:25:00")]
+    public TimeSpan TransactionTimeout { get; set; } = TimeSpan.FromMinutes(15);
 
     /// <summary>
     /// Port of the MX hosts that mail is relayed to. Default 25; another port lets tests run

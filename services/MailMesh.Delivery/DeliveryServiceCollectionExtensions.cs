@@ -71,6 +71,9 @@ public static class DeliveryServiceCollectionExtensions
         services.AddSingleton(sp => new SmtpRelay(
             sp.GetRequiredService<IOptions<DeliveryOptions>>().Value,
             sp.GetRequiredService<DestinationBreakers>(),
+            new StageTimeouts(
+                sp.GetRequiredService<IOptions<DeliveryOptions>>().Value,
+                sp.GetRequiredService<TimeProvider>()),
             sp.GetRequiredService<SmtpConnectionPool>(),
             sp.GetRequiredService<IOptions<MailMeshOptions>>().Value.Hostname,
             sp.GetRequiredService<ILogger<SmtpRelay>>()));

@@ -116,6 +116,30 @@ public sealed class MxDeliveryTests
     }
 
     [Fact]
+    public async Task PreferredMxNeverGreets_HandshakeTimeout_NextMxGetsTheMessage()
+    {
+        var port = FreePort.Next();
+        await using var dns = await DnsServer.StartAsync(
+            "mx-host=mute.example,mx1.mute.example,10",
+            "mx-host=mute.example,mx2.mute.example,20",
+            "host-record=mx1.mute.example,127.0.0.91",
+            "host-record=mx2.mute.example,127.0.0.92");
+        // Takes the connection and never says a word.
+        using var mute = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Parse("127.0.0.91"), port);
+        mute.Start();
+        await using var sink = await SmtpSink.StartOnAsync("127.0.0.92", port);
+        await using var flow = await StartFlowAsync(dns, port,
+            settings => settings["MailMesh:Delivery:HandshakeTimeout"] = "00:00:01");
+
+        await RawSmtp.SendAsync(flow.SmtpPort, "alice@sender.test", ["bob@mute.example"],
+            TestMessages.Plain("alice@sender.test", "bob@mute.example", "patience"));
+
+        var line = await flow.DeliveryLog.WaitForAsync(520, Wait, "<bob@mute.example>");
+        Assert.Contains("via mx2.mute.example,", line, StringComparison.Ordinal);
+        Assert.Single(await sink.WaitForMessagesAsync(1, Wait));
+    }
+
+    [Fact]
     public async Task NoMxRecord_DeliveredToTheDomainsAddress()
     {
         var port = FreePort.Next();

@@ -75,6 +75,29 @@ public sealed class RetryLadderTests
     }
 
     [Fact]
+    public async Task SmarthostStallingPastTransactionTimeout_RecipientDeferredNamingTheStage()
+    {
+        // smtp-sink holds back its reply to the data for longer than a transaction may take,
+        // though well inside the timeout of a single read.
+        await using var sink = await SmtpSink.StartAsync("-w", "30");
+        await using var flow = await MailFlow.StartAsync(settings =>
+        {
+            settings["MailMesh:Routes:example.net"] = $"smtp://127.0.0.1:{sink.Port}";
+            settings["MailMesh:Delivery:TransactionTimeout"] = "00:00:02";
+            settings["MailMesh:Delivery:RetrySchedule:0"] = "00:10:00";
+        });
+
+        await RawSmtp.SendAsync(flow.SmtpPort, "alice@example.org", ["slow@example.net"],
+            TestMessages.Plain("alice@example.org", "slow@example.net", "stalled"));
+
+        var line = await flow.DeliveryLog.WaitForAsync(521, Wait, "<slow@example.net>", "attempt 1, next in 10m");
+        Assert.Contains("451 4.4.1 send to smtp://127.0.0.1:", line, StringComparison.Ordinal);
+        Assert.Contains("the transaction took longer than 2 s", line, StringComparison.Ordinal);
+        await using var queues = flow.Queues();
+        Assert.Equal(1u, await queues.WaitForCountAsync(queues.WaitQueue(TimeSpan.FromMinutes(10)), 1, Wait));
+    }
+
+    [Fact]
     public async Task SmarthostStallingPastAttemptTimeout_RecipientDeferredIntoWaitQueue()
     {
         // smtp-sink holds back its reply to DATA longer than the whole attempt may take.

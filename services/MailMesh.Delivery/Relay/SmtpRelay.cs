@@ -22,6 +22,7 @@ namespace MailMesh.Delivery.Relay;
 internal sealed partial class SmtpRelay(
     DeliveryOptions options,
     DestinationBreakers breakers,
+    StageTimeouts stages,
     SmtpConnectionPool pool,
     string hostname,
     ILogger<SmtpRelay> logger)
@@ -190,15 +191,18 @@ internal sealed partial class SmtpRelay(
             // A reused connection logged in when it was opened; its key holds the same login.
             if (target.Credentials is { } credentials && !client.IsAuthenticated)
             {
-                await client.AuthenticateAsync(credentials, cancellationToken).ConfigureAwait(false);
+                await stages.HandshakeAsync(token => client.AuthenticateAsync(credentials, token),
+                    cancellationToken).ConfigureAwait(false);
             }
 
             stage = "send";
             var format = FormatOptions.Default.Clone();
             // RFC 6531: SMTPUTF8 is asked for when the client gave it.
             format.International = transaction.Envelope.SmtpUtf8;
-            var reply = await client.SendAsync(format, transaction.Message, transaction.Sender,
-                [.. mailboxes.Keys], cancellationToken).ConfigureAwait(false);
+            var reply = "";
+            await stages.TransactionAsync(async token => reply = await client.SendAsync(format,
+                transaction.Message, transaction.Sender, [.. mailboxes.Keys], token).ConfigureAwait(false),
+                cancellationToken).ConfigureAwait(false);
             foreach (var (mailbox, recipient) in mailboxes)
             {
                 outcomes.Add(client.ReplyTo(mailbox) is { } refused && (int)refused.StatusCode >= 300
@@ -290,8 +294,8 @@ internal sealed partial class SmtpRelay(
             }
         }, cancellationToken).ConfigureAwait(false);
 
-        await client.ConnectAsync(socket, endpoint.Host, endpoint.Port, target.Security, cancellationToken)
-            .ConfigureAwait(false);
+        await stages.HandshakeAsync(token => client.ConnectAsync(socket, endpoint.Host, endpoint.Port,
+            target.Security, token), cancellationToken).ConfigureAwait(false);
     }
 
     // Not reached, or lost on the way: worth another server or another attempt. A cancellation

@@ -27,8 +27,8 @@ internal sealed class DirectRelay : IAsyncDisposable
         };
         configure?.Invoke(Options);
         Pool = new SmtpConnectionPool(Options, time, NullLogger<SmtpConnectionPool>.Instance);
-        _relay = new SmtpRelay(Options, new DestinationBreakers(Options, time), Pool, MailFlow.Hostname,
-            NullLogger<SmtpRelay>.Instance);
+        _relay = new SmtpRelay(Options, new DestinationBreakers(Options, time), new StageTimeouts(Options, time),
+            Pool, MailFlow.Hostname, NullLogger<SmtpRelay>.Instance);
     }
 
     public FakeTimeProvider Time { get; }
