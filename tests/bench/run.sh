@@ -352,6 +352,16 @@ wait_depth() {
     echo "$depth"
 }
 
+# wait_empty NAME SECONDS: true once the queue is empty.
+wait_empty() {
+    local i
+    for ((i = 0; i < $2 * 2; i++)); do
+        (($(queue_depth "$1") == 0)) && return 0
+        sleep 0.5
+    done
+    return 1
+}
+
 # ---------------------------------------------------------------------------------------------
 # Ingress.
 
@@ -658,7 +668,7 @@ measure_postfix() {
 # must be empty afterwards.
 measure_mailmesh_e2e() {
     local queue=$1.spool log=$work/smtp-source-e2e.log sink=$work/mm-sink.out
-    local n run start end before total=0 rates=() cpu=() busy=() other=() depth limit
+    local n run start end before total rates=() cpu=() busy=() other=() depth limit
     mm_sink_port=$(free_port "$amqp_port")
     smtp-sink -c -u postfix "127.0.0.1:$mm_sink_port" 1000 >"$sink" 2>&1 &
     mm_sink_pid=$!
@@ -667,11 +677,13 @@ measure_mailmesh_e2e() {
     start_ingress "$1"
     start_delivery "$1" "$mm_sink_port"
 
-    # Warm-up, not counted: both services compile their code and open their connections.
+    # Warm-up, not counted: both services compile their code and open their connections; its
+    # end-to-end rate sizes the counted runs.
+    start=$EPOCHREALTIME
     smtp_source "$ingress_port" 2000 "$log" || die "warm-up against the ingress failed"
-    total=2000
-    wait_sink "$sink" "$total" 120 || say "warm-up: only $(sink_count "$sink") of 2000 reached smtp-sink"
-    n=$(messages_for "$(rate 2000 "$src_seconds")")
+    wait_sink "$sink" 2000 180 || say "warm-up: only $(sink_count "$sink") of 2000 reached smtp-sink"
+    n=$(messages_for "$(rate 2000 "$(elapsed "$start" "$EPOCHREALTIME")")")
+    wait_empty "$queue" 120 || say "warm-up: the spool still holds $(queue_depth "$queue") messages"
     mailmesh_e2e_messages=$n
     say "mailmesh end to end: $n messages per run"
     for ((run = 1; run <= runs; run++)); do
@@ -687,6 +699,7 @@ measure_mailmesh_e2e() {
             end=$EPOCHREALTIME
         fi
         window_close "$ingress_pid" "$delivery_pid" "$beam_pid"
+        wait_empty "$queue" 120
         depth=$(queue_depth "$queue")
         if [[ -z $end ]]; then
             say "  VERIFICATION FAILED: only $(($(sink_count "$sink") - before)) of $n messages" \
@@ -699,7 +712,7 @@ measure_mailmesh_e2e() {
         busy+=("$win_busy")
         other+=("$win_other")
         say "  run $run: $n messages at smtp-sink after $(elapsed "$start" "$end") s = ${rates[-1]}" \
-            "msg/s (accepted in $src_seconds s); spool holds $depth; CPU per message:" \
+            "msg/s (accepted in $src_seconds s); spool holds $depth after; CPU per message:" \
             "${cpu[-1]} us; machine ${win_busy}% busy, others ${win_other}%"
     done
     mailmesh_e2e_runs="${rates[*]:-n/a}"

@@ -275,7 +275,9 @@ internal sealed partial class SmtpRelay(
         CancellationToken cancellationToken)
     {
         var client = NewClient(target);
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        // No Nagle delay: SMTP is a dialogue of short lines, and a command held back until the
+        // server acknowledges the last one costs each transaction the peer's delayed-ACK time.
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         // From here on the pool closes both, whatever happens.
         connection.Attach(client, socket);
 
