@@ -27,7 +27,8 @@ internal sealed partial class SpoolDepthMonitor(
         {
             try
             {
-                DeliveryTelemetry.SetQueueDepths(await spool.CountQueuesAsync(stoppingToken).ConfigureAwait(false));
+                var depths = await spool.CountQueuesAsync(stoppingToken).ConfigureAwait(false);
+                DeliveryTelemetry.SetQueueDepths(depths);
             }
             catch (SpoolUnavailableException e)
             {

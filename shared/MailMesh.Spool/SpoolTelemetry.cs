@@ -56,8 +56,11 @@ public static class SpoolTelemetry
         var parent = Extract(headers);
         // A later attempt is also linked to the deferral it comes back from, which the trace UI
         // shows as "follows from".
-        ActivityLink[]? links = message.Envelope.Attempt > 0 && parent != default ? [new ActivityLink(parent)] : null;
-        var activity = Source.StartActivity(ActivityKind.Consumer, parent, links: links, name: "process " + queue);
+        ActivityLink[]? links = message.Envelope.Attempt > 0 && parent != default
+            ? [new ActivityLink(parent)]
+            : null;
+        var activity = Source.StartActivity(ActivityKind.Consumer, parent, links: links,
+            name: "process " + queue);
         if (activity is { IsAllDataRequested: true })
         {
             activity.SetTag("messaging.system", "rabbitmq");
