@@ -55,14 +55,53 @@ public sealed partial class WorkerCrashTests
         Assert.Equal(0u, await queues.CountWaitingAsync());
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition, Func<string> diagnostics)
+    [Fact]
+    public async Task TwoWorkerProcesses_ShareTheSpool_EachMessageDeliveredOnce()
+    {
+        const int count = 8;
+        // Each reply to the final dot takes a second, so a worker with a prefetch of one leaves
+        // the rest of the spool to the other.
+        await using var sink = await SmtpSink.StartAsync("-w", "1");
+        await using var flow = await MailFlow.StartAsync(startDelivery: false);
+        var sent = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < count; i++)
+        {
+            var message = TestMessages.Plain("alice@example.org", "bob@example.net", "shared " + i);
+            sent.Add(MessageId(message));
+            await RawSmtp.SendAsync(flow.SmtpPort, "alice@example.org", ["bob@example.net"], message);
+        }
+
+        var settings = new Dictionary<string, string>
+        {
+            ["MailMesh:Routes:example.net"] = $"smtp://127.0.0.1:{sink.Port}",
+            ["MailMesh:Delivery:Prefetch"] = "1",
+        };
+        await using var first = DeliveryProcess.Start(flow, settings);
+        await using var second = DeliveryProcess.Start(flow, settings);
+
+        static int Delivered(DeliveryProcess worker) =>
+            worker.Output.Split('\n').Count(line => line.Contains("delivered to <bob@example.net>",
+                StringComparison.Ordinal));
+        await WaitUntilAsync(() => Delivered(first) + Delivered(second) >= count,
+            () => first.Output + "\n" + second.Output, "The workers did not deliver every message");
+
+        Assert.True(Delivered(first) > 0, "the first worker delivered nothing:\n" + first.Output);
+        Assert.True(Delivered(second) > 0, "the second worker delivered nothing:\n" + second.Output);
+        var arrived = await sink.WaitForMessagesAsync(count, Wait);
+        Assert.Equal(sent.Order(), arrived.Select(dump => MessageId(dump.Message)).Order());
+        await using var queues = flow.Queues();
+        Assert.Equal(0u, await queues.WaitForCountAsync(queues.Spool, 0, Wait));
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, Func<string> diagnostics,
+        string what = "The worker never had its messages in flight")
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         while (!condition())
         {
             if (clock.Elapsed > Wait)
             {
-                throw new TimeoutException("The worker never had its messages in flight:\n" + diagnostics());
+                throw new TimeoutException(what + ":\n" + diagnostics());
             }
 
             await Task.Delay(50);
