@@ -61,18 +61,52 @@ public sealed class DeliveryObservabilityTests
 
         using var live = await Http.GetAsync(new Uri(http, "/health/live"));
         Assert.Equal(HttpStatusCode.OK, live.StatusCode);
-        var ready = HttpStatusCode.NoContent;
-        for (var i = 0; i < 100 && ready != HttpStatusCode.OK; i++)
+        Assert.Equal(HttpStatusCode.OK, await WaitForReadyAsync(http, HttpStatusCode.OK));
+    }
+
+    [Fact]
+    public async Task Stopping_ReadinessDropsWhileTheDeliveryInFlightFinishes()
+    {
+        // smtp-sink holds back its reply to the data, so the stop finds a delivery in flight.
+        await using var sink = await SmtpSink.StartAsync("-w", "4");
+        await using var flow = await MailFlow.StartAsync(settings =>
+        {
+            settings["MailMesh:Http:Port"] = "0";
+            settings["MailMesh:Routes:example.net"] = $"smtp://127.0.0.1:{sink.Port}";
+        });
+        var http = Assert.IsType<Uri>(flow.DeliveryHttp);
+        Assert.Equal(HttpStatusCode.OK, await WaitForReadyAsync(http, HttpStatusCode.OK));
+        await RawSmtp.SendAsync(flow.SmtpPort, "alice@example.org", ["bob@example.net"],
+            TestMessages.Plain("alice@example.org", "bob@example.net", "drain"));
+        var clock = Stopwatch.StartNew();
+        while (sink.DumpCount == 0 && clock.Elapsed < Wait)
+        {
+            await Task.Delay(50);
+        }
+
+        var stopping = flow.StopDeliveryAsync();
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable,
+            await WaitForReadyAsync(http, HttpStatusCode.ServiceUnavailable));
+        Assert.False(stopping.IsCompleted, "the worker stopped before readiness was seen to drop");
+        await stopping;
+        await flow.DeliveryLog.WaitForAsync(520, Wait, "<bob@example.net>");
+    }
+
+    private static async Task<HttpStatusCode> WaitForReadyAsync(Uri http, HttpStatusCode wanted)
+    {
+        var status = HttpStatusCode.NoContent;
+        for (var i = 0; i < 100 && status != wanted; i++)
         {
             using var response = await Http.GetAsync(new Uri(http, "/health/ready"));
-            ready = response.StatusCode;
-            if (ready != HttpStatusCode.OK)
+            status = response.StatusCode;
+            if (status != wanted)
             {
-                await Task.Delay(200);
+                await Task.Delay(100);
             }
         }
 
-        Assert.Equal(HttpStatusCode.OK, ready);
+        return status;
     }
 
     private static async Task<string> WaitForMetricAsync(Uri http, string fragment)
