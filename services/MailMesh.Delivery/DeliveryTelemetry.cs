@@ -38,6 +38,14 @@ internal static class DeliveryTelemetry
             HistogramBucketBoundaries = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120, 600, 1200],
         });
 
+    public static readonly UpDownCounter<long> Connections = Meter.CreateUpDownCounter<long>(
+        "mailmesh.delivery.connections", "{connection}",
+        "SMTP connections a worker holds: in a transaction, idle in its pool, or closing");
+
+    public static readonly Counter<long> ConnectionUses = Meter.CreateCounter<long>(
+        "mailmesh.delivery.connection.uses", "{connection}",
+        "SMTP connections handed to a delivery: new ones, and reused ones from the pool");
+
     private static readonly ObservableGauge<long> QueueDepth = Meter.CreateObservableGauge(
         "mailmesh.spool.messages",
         () => _depths.Select(depth => new Measurement<long>(depth.Value,

@@ -48,6 +48,10 @@ public sealed class DeliveryObservabilityTests
         }
 
         Assert.True(Sample(metrics, "mailmesh_spool_confirm_duration_seconds_count") >= 1, metrics);
+        Assert.True(Sample(metrics, "mailmesh_delivery_connection_uses_total", "mailmesh_connection_reused=\"false\"")
+            >= 1, metrics);
+        Assert.Contains(metrics.Split('\n'), line => line.StartsWith("mailmesh_delivery_connections{",
+            StringComparison.Ordinal));
 
         var (exit, output) = await PromtoolAsync(metrics);
         Assert.True(exit == 0, "promtool check metrics: " + output);

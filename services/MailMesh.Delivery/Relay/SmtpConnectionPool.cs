@@ -202,6 +202,7 @@ internal sealed partial class SmtpConnectionPool : IAsyncDisposable, IDisposable
             if (idleFor < _options.ConnectionIdleTimeout && pooled.IsOpen)
             {
                 LogReused(_logger, key.Destination, pooled.Transactions + 1, (long)idleFor.TotalMilliseconds);
+                DeliveryTelemetry.ConnectionUses.Add(1, Reused(true));
                 return new Grant(pooled, null);
             }
 
@@ -233,9 +234,13 @@ internal sealed partial class SmtpConnectionPool : IAsyncDisposable, IDisposable
         return new Grant(New(key), vacating);
     }
 
+    private static KeyValuePair<string, object?> Reused(bool reused) =>
+        new("mailmesh.connection.reused", reused);
+
     private SmtpConnection New(SmtpConnectionKey key)
     {
         LogNew(_logger, key.Destination, _open.GetValueOrDefault(key.Destination), _slots);
+        DeliveryTelemetry.ConnectionUses.Add(1, Reused(false));
         return new SmtpConnection(key);
     }
 
@@ -299,6 +304,7 @@ internal sealed partial class SmtpConnectionPool : IAsyncDisposable, IDisposable
 
     private void Count(string destination, int change)
     {
+        DeliveryTelemetry.Connections.Add(change);
         var open = _open.GetValueOrDefault(destination) + change;
         if (open == 0)
         {
