@@ -10,7 +10,16 @@ namespace MailMesh.Delivery;
 /// when there was none (<c>451 4.4.1 connection refused</c>).
 /// </param>
 /// <param name="Remote">The host that answered, or the mailbox directory; null when none was reached.</param>
-internal sealed record RecipientOutcome(SpoolRecipient Recipient, OutcomeKind Kind, string Reply, string? Remote)
+/// <param name="NotifyPassedOn">
+/// Delivered to a server that offers DSN (RFC 3461), which was given the recipient's NOTIFY: any
+/// success notice is that server's to send, not MailMesh's.
+/// </param>
+internal sealed record RecipientOutcome(
+    SpoolRecipient Recipient,
+    OutcomeKind Kind,
+    string Reply,
+    string? Remote,
+    bool NotifyPassedOn = false)
 {
     public static OutcomeKind KindOf(int statusCode) => statusCode switch
     {

@@ -16,6 +16,8 @@ internal sealed class NoticeBuilder(string hostname, int returnedMessageLimit)
 
     public const string DelaySubject = "Delayed Mail (still being retried)";
 
+    public const string SuccessSubject = "Successful Mail Delivery Report";
+
     /// <summary>The notice for <paramref name="outcomes"/> of one spool message, as bytes to spool.</summary>
     public byte[] Build(
         NoticeKind kind,
@@ -35,7 +37,12 @@ internal sealed class NoticeBuilder(string hostname, int returnedMessageLimit)
         var notice = new MimeMessage();
         notice.From.Add(new MailboxAddress("Mail Delivery System", "MAILER-DAEMON@" + hostname));
         notice.To.Add(Recipient(envelope.ReversePath));
-        notice.Subject = kind == NoticeKind.Failure ? FailureSubject : DelaySubject;
+        notice.Subject = kind switch
+        {
+            NoticeKind.Failure => FailureSubject,
+            NoticeKind.Delay => DelaySubject,
+            _ => SuccessSubject,
+        };
         notice.Date = now;
         notice.MessageId = noticeQueueId + "@" + hostname;
         // RFC 3834: no vacation responder or list should answer a notice.
@@ -74,6 +81,12 @@ internal sealed class NoticeBuilder(string hostname, int returnedMessageLimit)
         {
             text.Append("Your message could not be delivered to the recipients below, and it will not be\n")
                 .Append("tried again for them.\n\n");
+        }
+        else if (kind == NoticeKind.Success)
+        {
+            text.Append("Your message was delivered to the recipients below, as you asked to be told.\n")
+                .Append("Where it was handed to a server that cannot report further, this is the last\n")
+                .Append("word on it.\n\n");
         }
         else
         {
@@ -139,8 +152,15 @@ internal sealed class NoticeBuilder(string hostname, int returnedMessageLimit)
             fields.Add("Final-Recipient", Xtext.IsAscii(recipient.Address)
                 ? "rfc822; " + recipient.Address
                 : "utf-8; " + Xtext.EncodeUtf8Address(recipient.Address));
-            fields.Add("Action", kind == NoticeKind.Failure ? "failed" : "delayed");
-            fields.Add("Status", kind == NoticeKind.Delay ? DsnStatus.From(outcome.Reply, '4')
+            fields.Add("Action", kind switch
+            {
+                NoticeKind.Failure => "failed",
+                NoticeKind.Delay => "delayed",
+                // RFC 3464 2.3.3: delivered into a mailbox, or relayed where no DSN goes further.
+                _ => recorded.RemoteHost is null ? "delivered" : "relayed",
+            });
+            fields.Add("Status", kind == NoticeKind.Success ? DsnStatus.From(outcome.Reply, '2')
+                : kind == NoticeKind.Delay ? DsnStatus.From(outcome.Reply, '4')
                 : outcome.Kind == OutcomeKind.Expired ? DsnStatus.Expired
                 : DsnStatus.From(outcome.Reply, '5'));
             if (recorded.RemoteHost is { } host)

@@ -17,8 +17,9 @@ internal sealed partial class NoticeSender(
     ILogger<NoticeSender> logger)
 {
     /// <summary>
-    /// Spools the bounce for the failed and expired recipients of one spool message, and the delay
-    /// notice for its deferred ones when it is due; returns true when a delay notice was sent, so
+    /// Spools the bounce for the failed and expired recipients of one spool message, the success
+    /// notice for delivered ones whose NOTIFY asked for it, and the delay notice for its deferred
+    /// ones when it is due; returns true when a delay notice was sent, so
     /// the deferred copy records it and later attempts send none.
     /// </summary>
     public async Task<bool> SendAsync(
@@ -52,6 +53,19 @@ internal sealed partial class NoticeSender(
             LogBounced(logger, envelope.QueueId, id, envelope.ReversePath, Addresses(bounced));
         }
 
+        // RFC 3461 5.2.2 and 5.3: a delivery, or a relay to a server that cannot pass NOTIFY on,
+        // ends the DSN chain here, so the sender who asked for SUCCESS hears it from MailMesh.
+        var succeeded = outcomes
+            .Where(recorded => recorded.Outcome is { Kind: OutcomeKind.Delivered, NotifyPassedOn: false }
+                && NotifyRequest.WantsSuccess(recorded.Outcome.Recipient))
+            .ToList();
+        if (succeeded.Count > 0)
+        {
+            var id = await SpoolAsync(NoticeKind.Success, message, succeeded, cancellationToken)
+                .ConfigureAwait(false);
+            LogSuccessNotice(logger, envelope.QueueId, id, envelope.ReversePath, Addresses(succeeded));
+        }
+
         if (envelope.DelayNotified || delayWarningTime <= TimeSpan.Zero
             || time.GetUtcNow() - envelope.ArrivedAt < delayWarningTime)
         {
@@ -79,8 +93,7 @@ internal sealed partial class NoticeSender(
     {
         var original = message.Envelope;
         var id = queueIds.Next();
-        using var activity = DeliveryTelemetry.StartNotice(kind == NoticeKind.Failure ? "failure" : "delay",
-            original.QueueId);
+        using var activity = DeliveryTelemetry.StartNotice(kind.ToString().ToLowerInvariant(), original.QueueId);
         activity?.SetTag("mailmesh.notice.queue_id", id);
         var now = time.GetUtcNow();
         var content = builder.Build(kind, original, message.Body, outcomes, id, now);
@@ -112,6 +125,11 @@ internal sealed partial class NoticeSender(
     [LoggerMessage(EventId = 661, Level = LogLevel.Information,
         Message = "{QueueId}: delay notice {NoticeQueueId} to <{Sender}> for {Recipients}")]
     private static partial void LogDelayNotice(ILogger logger, string queueId, string noticeQueueId,
+        string sender, string recipients);
+
+    [LoggerMessage(EventId = 663, Level = LogLevel.Information,
+        Message = "{QueueId}: success notice {NoticeQueueId} to <{Sender}> for {Recipients}")]
+    private static partial void LogSuccessNotice(ILogger logger, string queueId, string noticeQueueId,
         string sender, string recipients);
 
     [LoggerMessage(EventId = 662, Level = LogLevel.Information,

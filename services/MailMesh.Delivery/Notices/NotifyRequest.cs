@@ -3,7 +3,6 @@ using MailMesh.Spool;
 namespace MailMesh.Delivery.Notices;
 
 /// <summary>What a recipient's RFC 3461 NOTIFY parameter asks for.</summary>
-// Limitation: NOTIFY=SUCCESS is not honoured: no "delivered" or "relayed" notice is ever sent.
 internal static class NotifyRequest
 {
     /// <summary>
@@ -17,6 +16,9 @@ internal static class NotifyRequest
     /// FAILURE,DELAY as Postfix and sendmail do (RFC 3461 section 4.1 leaves that choice open).
     /// </summary>
     public static bool WantsDelay(SpoolRecipient recipient) => Has(recipient, "DELAY", byDefault: true);
+
+    /// <summary>A success notice is wanted only where NOTIFY names SUCCESS (RFC 3461 section 4.1).</summary>
+    public static bool WantsSuccess(SpoolRecipient recipient) => Has(recipient, "SUCCESS", byDefault: false);
 
     private static bool Has(SpoolRecipient recipient, string keyword, bool byDefault)
     {

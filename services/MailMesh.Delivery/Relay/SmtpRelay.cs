@@ -207,7 +207,8 @@ internal sealed partial class SmtpRelay(
             {
                 outcomes.Add(client.ReplyTo(mailbox) is { } refused && (int)refused.StatusCode >= 300
                     ? Outcome(recipient, (int)refused.StatusCode, refused.Response, remote)
-                    : new RecipientOutcome(recipient, OutcomeKind.Delivered, "250 " + reply, remote));
+                    : new RecipientOutcome(recipient, OutcomeKind.Delivered, "250 " + reply, remote,
+                        NotifyPassedOn: client.Capabilities.HasFlag(SmtpCapabilities.Dsn)));
             }
 
             end = TransactionEnd.Clean;
