@@ -63,6 +63,11 @@ internal sealed partial class DeliveryAgent(
             map.Resolve(TransportMap.DomainOf(recipient.Address))))
         {
             using var activity = DeliveryTelemetry.StartDelivery(group.Key.Name, group.Count());
+            if (_options.TraceRecipients && activity is { IsAllDataRequested: true })
+            {
+                activity.SetTag("mailmesh.recipients", group.Select(recipient => recipient.Address).ToArray());
+            }
+
             var started = time.GetTimestamp();
             var tags = new KeyValuePair<string, object?>("mailmesh.route", group.Key.Name);
             DeliveryTelemetry.Attempts.Add(1, tags);

@@ -165,6 +165,12 @@ internal sealed class DeliveryOptions
     public TimeSpan DelayWarningTime { get; set; } = TimeSpan.FromHours(4);
 
     /// <summary>
+    /// Whether each delivery span names its recipients (<c>mailmesh.recipients</c>). Off by
+    /// default: a trace then tells how many recipients there were, never who they were.
+    /// </summary>
+    public bool TraceRecipients { get; set; }
+
+    /// <summary>
     /// How often the depth of each spool queue is read from the broker for the
     /// <c>mailmesh.spool.messages</c> gauge. Zero reads none. Default 15 seconds.
     /// </summary>

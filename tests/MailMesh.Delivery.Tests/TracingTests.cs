@@ -136,6 +136,26 @@ public sealed class TracingTests
             && span.ParentSpanId == bounce.SpanId);
     }
 
+    [Fact]
+    public async Task TraceRecipientsOn_DeliverySpanNamesTheRecipients()
+    {
+        using var spans = new SpanRecorder();
+        await using var flow = await MailFlow.StartAsync(settings =>
+            settings["MailMesh:Delivery:TraceRecipients"] = "true");
+
+        var reply = await RawSmtp.SendAsync(flow.SmtpPort, "alice@sender.test",
+            ["ann@named.test", "ben@named.test"], TestMessages.Plain("alice@sender.test", "ann@named.test", "named"));
+        var queueId = reply[(reply.LastIndexOf(' ') + 1)..];
+
+        static bool IsDelivery(Activity span) =>
+            span.DisplayName.StartsWith("deliver file://", StringComparison.Ordinal);
+        var trace = await spans.WaitForTraceAsync(queueId, all => all.Any(IsDelivery), Wait);
+        var deliver = Assert.Single(trace, IsDelivery);
+        Assert.Equal(["ann@named.test", "ben@named.test"],
+            Assert.IsType<string[]>(deliver.GetTagItem("mailmesh.recipients")));
+        Assert.Equal(2, deliver.GetTagItem("mailmesh.recipients.count"));
+    }
+
     private static bool IsUnder(Activity span, Activity ancestor, IReadOnlyList<Activity> trace)
     {
         for (var parent = span.ParentSpanId; parent != default;)
