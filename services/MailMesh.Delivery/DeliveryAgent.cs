@@ -34,16 +34,21 @@ internal sealed partial class DeliveryAgent(
         var envelope = message.Envelope;
         var outcomes = await AttemptAsync(message, cancellationToken).ConfigureAwait(false);
         var retryDelay = _options.RetryDelayAfter(envelope.Attempt + 1);
-        outcomes = ExpireLate(envelope, outcomes, retryDelay);
+        var recorded = ExpireLate(envelope, outcomes, retryDelay)
+            .Select(outcome => new RecordedOutcome(
+                outcome,
+                map.Resolve(TransportMap.DomainOf(outcome.Recipient.Address)).Name,
+                RecordedOutcome.HostOf(outcome.Remote)))
+            .ToList();
 
-        foreach (var outcome in outcomes.Where(outcome => outcome.Kind != OutcomeKind.Deferred))
+        foreach (var outcome in recorded.Where(outcome => outcome.Outcome.Kind != OutcomeKind.Deferred))
         {
             Log(message, outcome, retryDelay);
         }
 
         // Events, bounces and delay notices, confirmed before the message may be acknowledged.
-        var recorded = await recorder.RecordAsync(message, outcomes, cancellationToken).ConfigureAwait(false);
-        await DeferAsync(message, recorded, outcomes, retryDelay, cancellationToken).ConfigureAwait(false);
+        var start = await recorder.RecordAsync(message, recorded, cancellationToken).ConfigureAwait(false);
+        await DeferAsync(message, start, recorded, retryDelay, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -134,24 +139,24 @@ internal sealed partial class DeliveryAgent(
     /// </summary>
     private async Task DeferAsync(
         SpooledMessage message,
-        SpoolEnvelope recorded,
-        List<RecipientOutcome> outcomes,
+        SpoolEnvelope start,
+        List<RecordedOutcome> outcomes,
         TimeSpan retryDelay,
         CancellationToken cancellationToken)
     {
-        var deferred = outcomes.Where(outcome => outcome.Kind == OutcomeKind.Deferred).ToList();
+        var deferred = outcomes.Where(outcome => outcome.Outcome.Kind == OutcomeKind.Deferred).ToList();
         if (deferred.Count == 0)
         {
             return;
         }
 
-        var copy = recorded with
+        var copy = start with
         {
-            Recipients = [.. deferred.Select(outcome => outcome.Recipient)],
+            Recipients = [.. deferred.Select(outcome => outcome.Outcome.Recipient)],
             Attempt = message.Envelope.Attempt + 1,
         };
-        await spool.PublishDeferredAsync(copy, message.Body, retryDelay, deferred[0].Reply, cancellationToken)
-            .ConfigureAwait(false);
+        await spool.PublishDeferredAsync(copy, message.Body, retryDelay, deferred[0].Outcome.Reply,
+            cancellationToken).ConfigureAwait(false);
         foreach (var outcome in deferred)
         {
             Log(message, outcome, retryDelay);
@@ -238,11 +243,11 @@ internal sealed partial class DeliveryAgent(
         route.Credentials,
         NamesEndpoint: false);
 
-    private void Log(SpooledMessage message, RecipientOutcome outcome, TimeSpan retryDelay)
+    private void Log(SpooledMessage message, RecordedOutcome recorded, TimeSpan retryDelay)
     {
         var envelope = message.Envelope;
-        var route = new KeyValuePair<string, object?>("mailmesh.route",
-            map.Resolve(TransportMap.DomainOf(outcome.Recipient.Address)).Name);
+        var outcome = recorded.Outcome;
+        var route = new KeyValuePair<string, object?>("mailmesh.route", recorded.Route);
         var kind = new KeyValuePair<string, object?>("mailmesh.outcome", outcome.Kind.ToString().ToLowerInvariant());
         DeliveryTelemetry.Outcomes.Add(1, kind, route);
         DeliveryTelemetry.Latency.Record((time.GetUtcNow() - envelope.ArrivedAt).TotalSeconds, kind, route);

@@ -1,6 +1,5 @@
 using MailMesh.Delivery.Events;
 using MailMesh.Delivery.Notices;
-using MailMesh.Delivery.Routing;
 using MailMesh.Spool;
 
 namespace MailMesh.Delivery;
@@ -9,23 +8,17 @@ namespace MailMesh.Delivery;
 /// Makes a spool message's outcomes known beyond the log before it is acknowledged: the outcome
 /// events, then the senders' bounces and delay notices, each confirmed by the broker.
 /// </summary>
-internal sealed class OutcomeRecorder(TransportMap map, OutcomeEvents events, NoticeSender notices)
+internal sealed class OutcomeRecorder(OutcomeEvents events, NoticeSender notices)
 {
     /// <summary>
-    /// Publishes the events and notices of <paramref name="outcomes"/>, and returns the envelope a
+    /// Publishes the events and notices of <paramref name="recorded"/>, and returns the envelope a
     /// deferred copy of the message starts from: it remembers a delay notice sent now.
     /// </summary>
     public async Task<SpoolEnvelope> RecordAsync(
         SpooledMessage message,
-        IReadOnlyList<RecipientOutcome> outcomes,
+        IReadOnlyList<RecordedOutcome> recorded,
         CancellationToken cancellationToken)
     {
-        var recorded = outcomes.Select(outcome => new RecordedOutcome(
-                outcome,
-                map.Resolve(TransportMap.DomainOf(outcome.Recipient.Address)).Name,
-                RecordedOutcome.HostOf(outcome.Remote)))
-            .ToList();
-
         // Events first: should the notice then fail, the message comes back and its events are
         // published twice, which is kinder than a second bounce in someone's mailbox.
         // Limitation: a failure here returns the spool message at once (no pause, each return
