@@ -149,7 +149,7 @@ internal sealed class NoticeBuilder(string hostname, int returnedMessageLimit)
                     original[..separator].Trim() + ";" + Xtext.Encode(original[(separator + 1)..]));
             }
 
-            fields.Add("Final-Recipient", Xtext.IsAscii(recipient.Address)
+            fields.Add("Final-Recipient", Ascii.IsValid(recipient.Address)
                 ? "rfc822; " + recipient.Address
                 : "utf-8; " + Xtext.EncodeUtf8Address(recipient.Address));
             fields.Add("Action", kind switch
