@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using RabbitMQ.Client;
 
 namespace MailMesh.Spool;
 
@@ -31,6 +32,25 @@ public static class EnvelopeHeaders
     private const string RecipientAddress = "address";
     private const string RecipientNotify = "notify";
     private const string RecipientOriginal = "orcpt";
+
+    /// <summary>The AMQP message id of a spool message: <c>QUEUEID.PART</c>.</summary>
+    public static string MessageId(SpoolEnvelope envelope) =>
+        envelope.QueueId + "." + envelope.Part.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The AMQP properties every spool message is published with: persistent, its raw bytes typed
+    /// <c>message/rfc822</c>, its message id, its arrival time, and <paramref name="headers"/>.
+    /// </summary>
+    public static BasicProperties Properties(SpoolEnvelope envelope, IDictionary<string, object?> headers) =>
+        new()
+        {
+            Persistent = true,
+            ContentType = "message/rfc822",
+            MessageId = MessageId(envelope),
+            AppId = "mailmesh",
+            Timestamp = new AmqpTimestamp(envelope.ArrivedAt.ToUnixTimeSeconds()),
+            Headers = headers,
+        };
 
     public static Dictionary<string, object?> Write(SpoolEnvelope envelope)
     {

@@ -172,19 +172,11 @@ public sealed partial class SpoolConsumer(
         var link = _link is { IsOpen: true } open
             ? open
             : throw new SpoolUnavailableException("the broker connection is not open");
-        var messageId = envelope.QueueId + "." + envelope.Part.ToString(CultureInfo.InvariantCulture);
         // The trace goes on with the message: its next attempt, or the notice's own delivery.
-        using var activity = SpoolTelemetry.StartPublish(queue, messageId, body.Length);
+        using var activity = SpoolTelemetry.StartPublish(queue, EnvelopeHeaders.MessageId(envelope),
+            body.Length);
         SpoolTelemetry.Inject(activity, headers);
-        var properties = new BasicProperties
-        {
-            Persistent = true,
-            ContentType = "message/rfc822",
-            MessageId = messageId,
-            AppId = "mailmesh",
-            Timestamp = new AmqpTimestamp(envelope.ArrivedAt.ToUnixTimeSeconds()),
-            Headers = headers,
-        };
+        var properties = EnvelopeHeaders.Properties(envelope, headers);
 
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(_options.ConfirmTimeout);

@@ -65,20 +65,11 @@ public sealed partial class SpoolPublisher(
 
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(_options.ConfirmTimeout);
-        var messageId = envelope.QueueId + "." + envelope.Part.ToString(
-            System.Globalization.CultureInfo.InvariantCulture);
-        using var activity = SpoolTelemetry.StartPublish(topology.SpoolQueue, messageId, message.Length);
+        using var activity = SpoolTelemetry.StartPublish(topology.SpoolQueue, EnvelopeHeaders.MessageId(envelope),
+            message.Length);
         var headers = EnvelopeHeaders.Write(envelope);
         SpoolTelemetry.Inject(activity, headers);
-        var properties = new BasicProperties
-        {
-            Persistent = true,
-            ContentType = "message/rfc822",
-            MessageId = messageId,
-            AppId = "mailmesh",
-            Timestamp = new AmqpTimestamp(envelope.ArrivedAt.ToUnixTimeSeconds()),
-            Headers = headers,
-        };
+        var properties = EnvelopeHeaders.Properties(envelope, headers);
         var started = Stopwatch.GetTimestamp();
 
         IChannel? channel = null;
